@@ -1,0 +1,110 @@
+"""The repair pipeline: a registry of named fixers, a cheap gate, a loop.
+
+A fixer is a small pure function ``(text, config) -> Step | None``: it looks at
+the whole text and returns the edits it would make, or ``None``.  Each fixer is
+registered with the :class:`FixConfig` switch that enables it and a compiled
+*gate* regex: when the gate finds nothing, the fixer cannot apply and is not
+called.  The union of the enabled gates is checked first, so clean text costs one
+regex scan.  Fixers run in :data:`FIXER_ORDER`, and the loop repeats until a round
+changes nothing (at most ``config.max_rounds`` rounds).  Script conversion runs
+once, after all repairs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from zhfix.config import FixConfig
+from zhfix.explain import ExplainedText, Step, apply_edits
+
+FixerFunc = Callable[[str, FixConfig], "Step | None"]
+
+
+@dataclass(frozen=True)
+class Fixer:
+    """A registered fixer."""
+
+    name: str
+    #: Name of the boolean :class:`FixConfig` field that enables it.
+    switch: str
+    #: Finds nothing in text the fixer cannot change.
+    gate: re.Pattern[str]
+    func: FixerFunc
+
+
+FIXERS: dict[str, Fixer] = {}
+
+#: The order fixers run in within a round: byte-level damage first (it hides
+#: everything else), then annotations (they hide punctuation context), then
+#: punctuation.  Names not registered are skipped.
+FIXER_ORDER: tuple[str, ...] = ("annotations", "punctuation")
+
+
+def register(name: str, switch: str, gate: re.Pattern[str]) -> Callable[[FixerFunc], FixerFunc]:
+    """Register a fixer under ``name``; used as a decorator by the fixer modules."""
+
+    def deco(func: FixerFunc) -> FixerFunc:
+        if name not in FIXER_ORDER:
+            raise ValueError(f"fixer {name!r} has no place in FIXER_ORDER")
+        FIXERS[name] = Fixer(name=name, switch=switch, gate=gate, func=func)
+        return func
+
+    return deco
+
+
+def _load_fixers() -> None:
+    # Importing the modules registers their fixers.  Each keeps its data lazy.
+    from zhfix import annotations, punctuation  # noqa: F401
+
+
+@lru_cache(maxsize=64)
+def _enabled(config: FixConfig) -> tuple[tuple[Fixer, ...], re.Pattern[str] | None]:
+    _load_fixers()
+    fixers = tuple(
+        FIXERS[name]
+        for name in FIXER_ORDER
+        if name in FIXERS and getattr(config, FIXERS[name].switch)
+    )
+    if not fixers:
+        return fixers, None
+    union = re.compile("|".join(f"(?:{f.gate.pattern})" for f in fixers))
+    return fixers, union
+
+
+def run(text: str, config: FixConfig) -> ExplainedText:
+    """Run every enabled fixer until the text stops changing, then convert the script."""
+    if not isinstance(text, str):
+        raise TypeError(
+            f"zhfix repairs str, not {type(text).__name__}; "
+            "decode bytes first (or use zhfix.fix_bytes when it is available)"
+        )
+    steps: list[Step] = []
+    fixers, union = _enabled(config)
+    if union is not None and union.search(text):
+        for _ in range(config.max_rounds):
+            changed = False
+            for fixer in fixers:
+                if not fixer.gate.search(text):
+                    continue
+                step = fixer.func(text, config)
+                if step is None or not step.edits:
+                    continue
+                new_text = apply_edits(text, step.edits)
+                if new_text == text:
+                    continue
+                steps.append(step)
+                text = new_text
+                changed = True
+            if not changed:
+                break
+    if config.script != "keep":
+        from zhfix.script import convert_step
+
+        step = convert_step(text, config.script)
+        if step is not None:
+            steps.append(step)
+            text = apply_edits(text, step.edits)
+    return ExplainedText(text=text, steps=tuple(steps))
