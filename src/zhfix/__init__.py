@@ -16,12 +16,21 @@ from __future__ import annotations
 from typing import Any
 
 from zhfix.config import DEFAULT_CONFIG, FixConfig, Script
-from zhfix.explain import Edit, ExplainedText, PlanError, Step, apply_plan, format_steps
+from zhfix.explain import (
+    Edit,
+    ExplainedText,
+    Finding,
+    PlanError,
+    Step,
+    apply_plan,
+    format_steps,
+)
 from zhfix.pipeline import run
 
 __all__ = [
     "Edit",
     "ExplainedText",
+    "Finding",
     "FixConfig",
     "PlanError",
     "Script",

@@ -32,6 +32,23 @@ class FixConfig:
     True
     """
 
+    #: Repair CJK mojibake: spans decoded with the wrong codec, one or two layers
+    #: deep (``鏂囦欢涓婁紶鎴愬姛`` → ``文件上传成功``), including lossy endings.
+    fix_mojibake: bool = True
+
+    #: Repair Latin-family mojibake (``â€™`` → ``’``) through ftfy, keeping CJK
+    #: punctuation and quotes as they are.
+    fix_latin_mojibake: bool = True
+
+    #: Decode escaped bytes that stand for Chinese text: Python bytes reprs
+    #: (``\\xe6\\x96\\x87``), git's octal-quoted paths, pager escapes (``<E6><96><87>``).
+    #: Off by default: such escapes are legitimate in code and logs.
+    decode_escapes: bool = False
+
+    #: Resynchronise double-byte streams that were read one byte off
+    #: (``不同語法元素的??Q句話說`` → ``不同語法元素的。換句話說``).
+    fix_resync: bool = True
+
     #: Remove pinyin / zhuyin annotations that leaked into running text
     #: (``還是義(yì)無反顧`` → ``還是義無反顧``, ``花huā朵duǒ`` → ``花朵``).
     fix_annotations: bool = True

@@ -85,18 +85,52 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """Damage that was detected but not repaired (e.g. unrecoverable ``锟斤拷``).
+
+    ``start``/``end`` index the repaired text (before script conversion).
+    """
+
+    detector: str
+    start: int
+    end: int
+    text: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "evidence": dict(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
 class ExplainedText:
-    """The repaired text and the steps that produced it."""
+    """The repaired text, the steps that produced it, and damage left in place."""
 
     text: str
     steps: tuple[Step, ...]
+    findings: tuple[Finding, ...] = ()
 
     @property
     def changed(self) -> bool:
+        """True when a repair step changed the text."""
         return bool(self.steps)
 
+    @property
+    def damaged(self) -> bool:
+        """True when damage was repaired or found (what ``--check`` reports)."""
+        return bool(self.steps) or bool(self.findings)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "steps": [s.to_dict() for s in self.steps]}
+        return {
+            "text": self.text,
+            "steps": [s.to_dict() for s in self.steps],
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)

@@ -12,15 +12,17 @@ once, after all repairs.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from zhfix.config import FixConfig
-from zhfix.explain import ExplainedText, Step, apply_edits
+from zhfix.explain import ExplainedText, Finding, Step, apply_edits
 
 FixerFunc = Callable[[str, FixConfig], "Step | None"]
+DetectorFunc = Callable[[str, FixConfig], "list[Finding]"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,25 @@ FIXERS: dict[str, Fixer] = {}
 #: The order fixers run in within a round: byte-level damage first (it hides
 #: everything else), then annotations (they hide punctuation context), then
 #: punctuation.  Names not registered are skipped.
-FIXER_ORDER: tuple[str, ...] = ("annotations", "punctuation")
+FIXER_ORDER: tuple[str, ...] = (
+    "escapes",
+    "latin_mojibake",
+    "mojibake",
+    "resync",
+    "annotations",
+    "punctuation",
+)
+
+#: Modules whose import registers fixers and detectors.
+FIXER_MODULES: tuple[str, ...] = (
+    "zhfix.escapes",
+    "zhfix.latin",
+    "zhfix.mojibake",
+    "zhfix.resync",
+    "zhfix.annotations",
+    "zhfix.punctuation",
+    "zhfix.garbage",
+)
 
 
 def register(name: str, switch: str, gate: re.Pattern[str]) -> Callable[[FixerFunc], FixerFunc]:
@@ -55,9 +75,33 @@ def register(name: str, switch: str, gate: re.Pattern[str]) -> Callable[[FixerFu
     return deco
 
 
+@dataclass(frozen=True)
+class Detector:
+    """A registered detector: it reports damage it cannot repair, changing nothing."""
+
+    name: str
+    gate: re.Pattern[str]
+    func: DetectorFunc
+
+
+DETECTORS: dict[str, Detector] = {}
+
+
+def register_detector(name: str, gate: re.Pattern[str]) -> Callable[[DetectorFunc], DetectorFunc]:
+    """Register a detector under ``name`` (a decorator, like :func:`register`)."""
+
+    def deco(func: DetectorFunc) -> DetectorFunc:
+        DETECTORS[name] = Detector(name=name, gate=gate, func=func)
+        return func
+
+    return deco
+
+
+@lru_cache(maxsize=1)
 def _load_fixers() -> None:
     # Importing the modules registers their fixers.  Each keeps its data lazy.
-    from zhfix import annotations, punctuation  # noqa: F401
+    for module in FIXER_MODULES:
+        importlib.import_module(module)
 
 
 @lru_cache(maxsize=64)
@@ -100,6 +144,10 @@ def run(text: str, config: FixConfig) -> ExplainedText:
                 changed = True
             if not changed:
                 break
+    findings: list[Finding] = []
+    for detector in DETECTORS.values():
+        if detector.gate.search(text):
+            findings.extend(detector.func(text, config))
     if config.script != "keep":
         from zhfix.script import convert_step
 
@@ -107,4 +155,4 @@ def run(text: str, config: FixConfig) -> ExplainedText:
         if step is not None:
             steps.append(step)
             text = apply_edits(text, step.edits)
-    return ExplainedText(text=text, steps=tuple(steps))
+    return ExplainedText(text=text, steps=tuple(steps), findings=tuple(findings))

@@ -52,7 +52,7 @@ def _diff_edits(old: str, new: str, config: str) -> list[Edit]:
     if len(old_lines) != len(new_lines):
         return [Edit(0, len(old), old, new, 1.0, evidence)]
     pos = 0
-    for a, b in zip(old_lines, new_lines):
+    for a, b in zip(old_lines, new_lines, strict=True):
         if a != b:
             if len(a) == len(b):
                 i = 0
