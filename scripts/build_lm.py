@@ -1,0 +1,185 @@
+"""Build zhfix's character language model: src/zhfix/data/lm.tsv.gz.
+
+Sources (install with ``pip install -e .[build-data]``):
+
+- wordfreq's Chinese word list (``wordfreq.get_frequency_dict("zh")``), data
+  under CC-BY-SA 4.0: the generated model is derived from it and shared under
+  the same licence (see NOTICE);
+- jieba's dictionary (``jieba/dict.txt``, MIT), which adds rarer vocabulary.
+
+Both lists are simplified Chinese.  Every word is also converted through
+OpenCC ``s2t`` and ``s2tw`` so that traditional text scores as well as
+simplified text: the model is a mixture of a simplified and a traditional
+"dialect" of the same word distribution.
+
+The model counts characters inside words, weighted by word frequency:
+
+- the unigram ``P(c)``;
+- within-word bigrams, combined with the unigram by backoff: a character
+  followed by another inside a word predicts it with the bigram count; a
+  word-final character is followed by the unigram distribution.  So
+  ``P(b | a) = (n(ab) + f(a) P(b)) / n(a)`` where ``f(a)`` is how often ``a``
+  ends a word (plus a little smoothing, :data:`FINAL_SMOOTHING`).
+
+Only bigrams that raise ``P(b | a)`` well above the backoff estimate are kept
+(:data:`MIN_BIGRAM_GAIN`), which keeps the file small.  Log-probabilities are
+stored in tenths of a nat.
+
+Run from the repository root::
+
+    python scripts/build_lm.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "src" / "zhfix" / "data" / "lm.tsv.gz"
+
+#: Weight of each source in the mixture (wordfreq is the broader, better kept
+#: list; jieba adds rare words and characters).
+WORDFREQ_WEIGHT = 0.7
+JIEBA_WEIGHT = 0.3
+
+#: Weight of the simplified form of each word, and of its ``s2t`` and ``s2tw``
+#: forms.  Half simplified, half traditional.
+SCRIPT_WEIGHTS = {"simplified": 0.5, "s2t": 0.25, "s2tw": 0.25}
+
+#: Fraction of a character's occurrences treated as word-final on top of the
+#: counted ones, so that no character predicts only its in-word successors.
+FINAL_SMOOTHING = 0.1
+
+#: A bigram is stored when it raises ``log P(b | a)`` by at least this many nats
+#: over the backoff estimate; smaller gains change scores by less than the
+#: storage precision matters for.  Chosen for a file of about 2 MB.
+MIN_BIGRAM_GAIN = 1.0
+
+#: Bigrams rarer than this (probability per character of text) are dropped.
+MIN_BIGRAM_PROB = 2e-9
+
+#: Log-probabilities are stored as integers in this unit (nats).
+QUANTUM = 0.1
+
+
+def wordfreq_words() -> dict[str, float]:
+    """wordfreq's Chinese word list as word → probability."""
+    import wordfreq
+
+    words = wordfreq.get_frequency_dict("zh")
+    total = sum(words.values())
+    return {w: p / total for w, p in words.items()}
+
+
+def jieba_words() -> dict[str, float]:
+    """jieba's dictionary as word → probability."""
+    import jieba
+
+    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    counts: dict[str, float] = defaultdict(float)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2:
+                counts[parts[0]] += float(parts[1])
+    total = sum(counts.values())
+    return {w: c / total for w, c in counts.items()}
+
+
+def with_traditional(words: dict[str, float]) -> dict[str, float]:
+    """Add the OpenCC ``s2t`` and ``s2tw`` forms of every word, by weight."""
+    import opencc
+
+    keys = list(words)
+    joined = "\n".join(keys)
+    out: dict[str, float] = defaultdict(float)
+    for w in keys:
+        out[w] += words[w] * SCRIPT_WEIGHTS["simplified"]
+    for config in ("s2t", "s2tw"):
+        converted = opencc.OpenCC(config).convert(joined).split("\n")
+        # strict: OpenCC must keep one line per word.
+        for w, t in zip(keys, converted, strict=True):
+            out[t] += words[w] * SCRIPT_WEIGHTS[config]
+    return out
+
+
+def normalise(word: str) -> str:
+    """The form the model counts: lower case, as zhfix.lm looks characters up."""
+    return word.lower()
+
+
+def count(words: dict[str, float]) -> tuple[dict[str, float], dict[str, float], float]:
+    """Character and within-word bigram masses, and the total character mass."""
+    uni: dict[str, float] = defaultdict(float)
+    big: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for word, p in words.items():
+        w = normalise(word)
+        if any(c.isspace() for c in w):
+            continue
+        for i, c in enumerate(w):
+            uni[c] += p
+            if i:
+                big[w[i - 1] + c] += p
+        total += p * len(w)
+    return uni, big, total
+
+
+def build() -> list[str]:
+    """The lines of the model file."""
+    mixed: dict[str, float] = defaultdict(float)
+    for weight, source in ((WORDFREQ_WEIGHT, wordfreq_words()), (JIEBA_WEIGHT, jieba_words())):
+        for w, p in source.items():
+            mixed[w] += weight * p
+    words = with_traditional(mixed)
+    uni, big, total = count(words)
+    succ: dict[str, float] = defaultdict(float)
+    for ab, n in big.items():
+        succ[ab[0]] += n
+    lines = [
+        "# zhfix character language model. Generated by scripts/build_lm.py, do not edit.",
+        "# Derived from wordfreq (CC-BY-SA 4.0) and jieba (MIT); licence: CC-BY-SA 4.0.",
+        f"# quantum\t{QUANTUM}",
+    ]
+    q = 1 / QUANTUM
+    backoff: dict[str, float] = {}
+    for c in sorted(uni):
+        n = uni[c]
+        final = max(n - succ[c], 0.0) + FINAL_SMOOTHING * n
+        backoff[c] = math.log(final / (n * (1 + FINAL_SMOOTHING)))
+        lines.append(f"U\t{c}\t{round(-math.log(n / total) * q)}\t{round(-backoff[c] * q)}")
+    kept = 0
+    for ab in sorted(big):
+        n = big[ab]
+        if n / total < MIN_BIGRAM_PROB:
+            continue
+        a, b = ab
+        pb = uni[b] / total
+        final = max(uni[a] - succ[a], 0.0) + FINAL_SMOOTHING * uni[a]
+        lp = math.log((n + final * pb) / (uni[a] * (1 + FINAL_SMOOTHING)))
+        if lp - (backoff[a] + math.log(pb)) < MIN_BIGRAM_GAIN:
+            continue
+        lines.append(f"B\t{ab}\t{round(-lp * q)}")
+        kept += 1
+    print(f"{len(uni)} characters, {kept} of {len(big)} bigrams kept", file=sys.stderr)
+    return lines
+
+
+def main() -> None:
+    lines = build()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    # mtime=0: the same sources give the same bytes.
+    with open(OUT, "wb") as raw, gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
+    ) as f:
+        f.write(data)
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
