@@ -8,6 +8,8 @@ The public API:
 - :func:`fix_text` returns the repaired text;
 - :func:`fix_and_explain` returns it with the replayable steps that produced it;
 - :func:`apply_plan` replays such steps;
+- :func:`fix_bytes` decodes bytes of unknown or mixed encoding, then repairs them
+  (:func:`decode_bytes` only decodes);
 - :class:`FixConfig` holds every option; keyword options override it.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zhfix.bytesdecode import decode_bytes, fix_bytes
 from zhfix.config import DEFAULT_CONFIG, FixConfig, Script
 from zhfix.explain import (
     Edit,
@@ -36,7 +39,9 @@ __all__ = [
     "Script",
     "Step",
     "apply_plan",
+    "decode_bytes",
     "fix_and_explain",
+    "fix_bytes",
     "fix_text",
     "format_steps",
 ]
