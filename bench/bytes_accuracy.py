@@ -1,0 +1,102 @@
+"""How often short Chinese lines in GBK or Big5 are decoded exactly.
+
+Takes lines of the clean corpus, encodes each in GBK (simplified and
+traditional files) and in Big5 (traditional file) where the line is encodable,
+and counts the lines decoded back exactly by
+``charset_normalizer.from_bytes(b).best()`` and by :func:`zhfix.decode_bytes`.
+
+    python bench/bytes_accuracy.py                # lines of at most 40 characters
+    python bench/bytes_accuracy.py --max-chars 0  # lines of any length
+
+Lines are sampled evenly through each file (``--per-set`` lines per set) so the
+run stays short; the same sample is given to both decoders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from zhfix.bytesdecode import decode_bytes
+
+CORPUS_DIR = Path(
+    os.environ.get("ZHFIX_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
+)
+
+#: (corpus file, codec) pairs measured.
+SETS: tuple[tuple[str, str], ...] = (
+    ("zh_hans.dev.txt", "gbk"),
+    ("zh_hant.dev.txt", "gbk"),
+    ("zh_hant.dev.txt", "big5"),
+)
+
+
+def sample(name: str, codec: str, max_chars: int, per_set: int) -> list[tuple[str, bytes]]:
+    """Encodable non-ASCII lines of at most ``max_chars`` characters, evenly spaced."""
+    with open(CORPUS_DIR / name, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    chosen: list[tuple[str, bytes]] = []
+    for line in lines:
+        if line.isascii() or (max_chars and len(line) > max_chars):
+            continue
+        try:
+            chosen.append((line, line.encode(codec)))
+        except UnicodeEncodeError:
+            continue
+    step = max(1, len(chosen) // per_set)
+    return chosen[::step][:per_set]
+
+
+def charset_normalizer_decoder() -> Callable[[bytes], str] | None:
+    try:
+        import charset_normalizer
+    except ImportError:
+        return None
+
+    def decode(data: bytes) -> str:
+        best = charset_normalizer.from_bytes(data).best()
+        return "" if best is None else str(best)
+
+    return decode
+
+
+def measure(decode: Callable[[bytes], str], pairs: list[tuple[str, bytes]]) -> tuple[int, float]:
+    start = time.perf_counter()
+    exact = sum(1 for line, data in pairs if decode(data) == line)
+    return exact, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-chars", type=int, default=40, help="0: any length")
+    parser.add_argument("--per-set", type=int, default=2000)
+    parser.add_argument("--show-errors", type=int, default=0, help="print some zhfix misses")
+    args = parser.parse_args(argv)
+    decoders: dict[str, Callable[[bytes], str]] = {"zhfix": lambda b: decode_bytes(b).text}
+    cn = charset_normalizer_decoder()
+    if cn is None:
+        print("charset-normalizer is not installed; measuring zhfix only", file=sys.stderr)
+    else:
+        decoders["charset-normalizer"] = cn
+    for name, codec in SETS:
+        pairs = sample(name, codec, args.max_chars, args.per_set)
+        for label, decode in decoders.items():
+            exact, seconds = measure(decode, pairs)
+            print(
+                f"{name} as {codec}: {label:18} {exact}/{len(pairs)} exact "
+                f"({100 * exact / max(1, len(pairs)):.2f}%) in {seconds:.1f}s"
+            )
+        if args.show_errors:
+            misses = [(line, data) for line, data in pairs if decode_bytes(data).text != line]
+            for line, data in misses[: args.show_errors]:
+                d = decode_bytes(data)
+                print("   miss:", [s.encoding for s in d.segments], len(line))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

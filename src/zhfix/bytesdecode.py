@@ -1,0 +1,475 @@
+"""Decode raw bytes of unknown or mixed encoding into Chinese text.
+
+Files met in the wild are UTF-8, GBK/GB18030 or Big5, sometimes UTF-16 with a
+byte order mark, and sometimes a mixture: a log that gained GBK lines from one
+program and UTF-8 lines from another.  Whole-file detectors (charset-normalizer,
+chardet) pick one encoding for everything and struggle on short lines, where
+GBK and Big5 are both structurally valid.  zhfix decodes segment by segment:
+
+1. a byte order mark settles the whole input (UTF-8, UTF-16, UTF-32);
+2. otherwise each line is decoded with every candidate codec in which it is
+   valid, and the candidate whose characters are most plausible as Chinese
+   text wins (:func:`text_cost`);
+3. a line that no codec decodes whole is cut into runs, each decoded with the
+   best codec, by a shortest-path search over byte positions; bytes that no
+   codec accepts become U+FFFD and are reported in
+   :attr:`DecodedBytes.undecodable`.
+
+:func:`decode_bytes` never raises on any ``bytes``; :func:`fix_bytes` decodes
+and then repairs the text with :func:`zhfix.fix_text`.
+
+>>> decode_bytes("用户不存在".encode("gbk")).text
+'用户不存在'
+>>> decode_bytes("用戶不存在".encode("big5")).segments[0].encoding
+'big5'
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from zhfix.chars import is_han
+from zhfix.config import FixConfig
+
+#: Candidate codecs, in order of preference when two decodings cost the same.
+#: ``gb18030`` and ``cp950`` extend ``gbk`` and ``big5``; they are tried too,
+#: and identical decodings are merged.
+CANDIDATES: tuple[str, ...] = ("utf-8", "gbk", "big5", "gb18030", "cp950")
+
+# Costs of characters, roughly in nats (-log probability per character) under a
+# crude model of Chinese text: common Han characters are cheap, symbols and
+# scripts that appear in mojibake (kana, Greek, box drawing …) are dear.  The
+# values were set on the short-line benchmark (bench/bytes_accuracy.py, corpus
+# lines of zh_hans.dev.txt and zh_hant.dev.txt encoded in GBK and Big5); any
+# ordering common < rare < foreign < control gives nearly the same accuracy.
+
+#: A Han character of GB2312 level 1 or of Big5's frequent-character block.
+COST_COMMON_HAN = 1.0
+#: A Han character of GB2312 level 2 or of Big5's less-frequent block.
+COST_RARE_HAN = 3.0
+#: Any other Han character (GBK extensions, CJK extension A and beyond).
+COST_OTHER_HAN = 6.0
+#: CJK and general punctuation, fullwidth forms.
+COST_PUNCT = 1.5
+#: Letters of other scripts: Latin-1 and Latin Extended, Greek, Cyrillic, kana …
+COST_FOREIGN = 6.0
+#: Controls, private use, unassigned code points, U+FFFD.
+COST_CONTROL = 12.0
+#: A byte no candidate decodes, replaced by U+FFFD.
+COST_INVALID_BYTE = 20.0
+#: Changing codec in the middle of a line: mixed lines are rare, so a switch
+#: must pay for itself by several characters that decode better.
+COST_SWITCH = 8.0
+#: Discount per character decoded as multi-byte UTF-8: UTF-8 is self-checking,
+#: so a valid multi-byte sequence is strong evidence by itself.
+UTF8_BONUS = 0.5
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Bytes ``start:end`` of the input were decoded with ``encoding``.
+
+    ``encoding`` is ``"ascii"`` for segments of plain ASCII, which every
+    candidate decodes alike.
+    """
+
+    start: int
+    end: int
+    encoding: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "encoding": self.encoding}
+
+
+@dataclass(frozen=True)
+class DecodedBytes:
+    """The result of :func:`decode_bytes`.
+
+    - ``text``: the decoded text;
+    - ``segments``: which codec decoded which bytes (adjacent segments of the same
+      codec merged);
+    - ``undecodable``: byte ranges ``(start, end)`` that no codec accepted, each
+      replaced by one U+FFFD per byte;
+    - ``bom``: the encoding named by a byte order mark, if there was one.
+    """
+
+    text: str
+    segments: tuple[Segment, ...]
+    undecodable: tuple[tuple[int, int], ...] = ()
+    bom: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The codecs used, in order of first use, without ``"ascii"``.
+
+        >>> decode_bytes("文件".encode() + b"\\n" + "用户".encode("gbk")).encodings
+        ('utf-8', 'gbk')
+        """
+        seen: list[str] = []
+        for seg in self.segments:
+            if seg.encoding != "ascii" and seg.encoding not in seen:
+                seen.append(seg.encoding)
+        return tuple(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "segments": [s.to_dict() for s in self.segments],
+            "undecodable": [list(r) for r in self.undecodable],
+            "bom": self.bom,
+        }
+
+
+# --- plausibility of decoded text ------------------------------------------------
+
+
+def _lead_byte(ch: str, codec: str) -> int | None:
+    try:
+        encoded = ch.encode(codec)
+    except UnicodeEncodeError:
+        return None
+    return encoded[0] if len(encoded) == 2 else None
+
+
+def _han_cost(ch: str) -> float:
+    # GB2312 sorts its 3755 level-1 characters into rows 0xB0-0xD7 and the rest
+    # into 0xD8-0xF7; Big5 puts 5401 frequent characters in 0xA440-0xC67E and
+    # 7652 less frequent ones in 0xC940-0xF9D5.  Both orders are frequency-based,
+    # so the codecs themselves give a two-level frequency model.
+    gb = _lead_byte(ch, "gb2312")
+    b5 = _lead_byte(ch, "big5")
+    if (gb is not None and 0xB0 <= gb <= 0xD7) or (b5 is not None and 0xA4 <= b5 <= 0xC6):
+        return COST_COMMON_HAN
+    if gb is not None or b5 is not None:
+        return COST_RARE_HAN
+    return COST_OTHER_HAN
+
+
+@cache
+def char_cost(ch: str) -> float:
+    """How implausible one character is in Chinese text (0 for printable ASCII).
+
+    >>> char_cost("a") < char_cost("的") < char_cost("鏂") < char_cost("ア")
+    True
+    """
+    o = ord(ch)
+    if o < 0x80:
+        return 0.0 if (ch.isprintable() or ch in "\t\n\r\f") else COST_CONTROL
+    if is_han(ch):
+        return _han_cost(ch)
+    category = unicodedata.category(ch)
+    if category[0] == "C" or ch == "\ufffd":
+        return COST_CONTROL
+    if (
+        0x3000 <= o <= 0x303F
+        or 0xFF01 <= o <= 0xFF5E
+        or 0x2010 <= o <= 0x2027
+        or ch in "\u00b7\u00d7\u00f7\u2030\u2032\u2033\u203b\ufe30\ufe31\ufe33\ufe34"
+    ):
+        return COST_PUNCT
+    if category == "Zs":
+        return COST_PUNCT
+    return COST_FOREIGN
+
+
+def _builtin_cost(text: str) -> float:
+    return math.fsum(char_cost(ch) for ch in text)
+
+
+@cache
+def _scorer() -> Callable[[str], float]:
+    """The cost function: :mod:`zhfix.lm` when it is built, else the codec model."""
+    try:
+        from zhfix import lm  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return _builtin_cost
+    cost = getattr(lm, "text_cost", None)
+    if callable(cost):
+        return cost  # type: ignore[no-any-return]
+    return _builtin_cost
+
+
+def text_cost(text: str) -> float:
+    """Total implausibility of ``text`` as Chinese; lower is better.
+
+    >>> text_cost("用户不存在") < text_cost("鐢ㄦ埛涓嶅瓨鍦")
+    True
+    """
+    return _scorer()(text)
+
+
+def utf8_multibyte(text: str) -> int:
+    """How many characters of ``text`` take more than one byte in UTF-8."""
+    return sum(1 for ch in text if ord(ch) >= 0x80)
+
+
+def candidate_cost(text: str, codec: str) -> float:
+    """:func:`text_cost`, less the bonus UTF-8 earns by its self-checking structure."""
+    cost = text_cost(text)
+    if codec == "utf-8":
+        cost -= UTF8_BONUS * utf8_multibyte(text)
+    return cost
+
+
+def best_decoding(data: bytes, candidates: Sequence[str] = CANDIDATES) -> tuple[str, str] | None:
+    """``(codec, text)`` of the cheapest strict decoding of ``data``, or None.
+
+    >>> best_decoding("文件".encode("utf-8"))
+    ('utf-8', '文件')
+    >>> best_decoding("文件".encode("gbk"))
+    ('gbk', '文件')
+    >>> best_decoding(b"\\xff\\xff") is None
+    True
+    """
+    best: tuple[float, str, str] | None = None
+    seen: set[str] = set()
+    for codec in candidates:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if text in seen:
+            continue
+        seen.add(text)
+        cost = candidate_cost(text, codec)
+        if best is None or cost < best[0]:
+            best = (cost, codec, text)
+    return None if best is None else (best[1], best[2])
+
+
+# --- decoding runs within a line ---------------------------------------------------
+
+
+def _char_len(data: bytes, i: int, codec: str) -> int:
+    """Length of the character starting at ``data[i]`` under ``codec`` (0: invalid)."""
+    b = data[i]
+    if b < 0x80:
+        return 1
+    if codec == "utf-8":
+        n = 2 if 0xC2 <= b <= 0xDF else 3 if 0xE0 <= b <= 0xEF else 4 if 0xF0 <= b <= 0xF4 else 0
+    elif codec == "gb18030" and i + 1 < len(data) and 0x30 <= data[i + 1] <= 0x39:
+        n = 4
+    else:
+        n = 2
+    if n == 0 or i + n > len(data):
+        return 0
+    try:
+        data[i : i + n].decode(codec)
+    except UnicodeDecodeError:
+        return 0
+    return n
+
+
+def _decode_mixed(
+    data: bytes, candidates: Sequence[str] = CANDIDATES
+) -> list[tuple[int, int, str, str]]:
+    """Cut a line that no codec decodes whole into runs, each with its best codec.
+
+    A shortest path over byte positions: from each position, one character of a
+    codec costs :func:`char_cost` (plus :data:`COST_SWITCH` when the codec
+    changes), an undecodable byte :data:`COST_INVALID_BYTE`.  Returns
+    ``(start, end, codec, text)`` pieces; ``codec`` is ``""`` for bytes no codec
+    accepts.
+    """
+    n = len(data)
+    inf = math.inf
+    k = len(candidates)
+    # cost[i][c]: cheapest way to decode data[:i] ending in codec c (index k: invalid).
+    cost = [[inf] * (k + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int, str] | None]] = [[None] * (k + 1) for _ in range(n + 1)]
+    for c in range(k + 1):
+        cost[0][c] = 0.0
+    for i in range(n):
+        row = cost[i]
+        here = min(row)
+        if here == inf:
+            continue
+        for c, codec in enumerate(candidates):
+            m = _char_len(data, i, codec)
+            if not m:
+                continue
+            ch = data[i : i + m].decode(codec)
+            step = char_cost(ch)
+            if codec == "utf-8" and m > 1:
+                step -= UTF8_BONUS
+            for prev in range(k + 1):
+                if row[prev] == inf:
+                    continue
+                total = row[prev] + step + (COST_SWITCH if prev != c and i > 0 else 0.0)
+                if total < cost[i + m][c]:
+                    cost[i + m][c] = total
+                    back[i + m][c] = (i, prev, ch)
+        best_prev = min(range(k + 1), key=lambda p: row[p])
+        total = row[best_prev] + COST_INVALID_BYTE
+        if total < cost[i + 1][k]:
+            cost[i + 1][k] = total
+            back[i + 1][k] = (i, best_prev, "\ufffd")
+    pieces: list[tuple[int, int, str, str]] = []
+    pos, state = n, min(range(k + 1), key=lambda c: cost[n][c])
+    while pos > 0:
+        link = back[pos][state]
+        assert link is not None
+        start, prev, ch = link
+        codec = candidates[state] if state < k else ""
+        if pieces and pieces[-1][2] == codec and pieces[-1][0] == pos:
+            _, end, _, text = pieces[-1]
+            pieces[-1] = (start, end, codec, ch + text)
+        else:
+            pieces.append((start, pos, codec, ch))
+        pos, state = start, prev
+    pieces.reverse()
+    return pieces
+
+
+# --- whole input -------------------------------------------------------------------
+
+
+class _Builder:
+    """Collects decoded pieces, merging segments and undecodable ranges."""
+
+    def __init__(self, offset: int = 0) -> None:
+        self.offset = offset
+        self.parts: list[str] = []
+        self.segments: list[Segment] = []
+        self.undecodable: list[tuple[int, int]] = []
+
+    def add(self, start: int, end: int, encoding: str, text: str) -> None:
+        if start == end:
+            return
+        start += self.offset
+        end += self.offset
+        self.parts.append(text)
+        if not encoding:
+            if self.undecodable and self.undecodable[-1][1] == start:
+                self.undecodable[-1] = (self.undecodable[-1][0], end)
+            else:
+                self.undecodable.append((start, end))
+            encoding = "undecodable"
+        if self.segments and self.segments[-1].encoding == encoding:
+            self.segments[-1] = Segment(self.segments[-1].start, end, encoding)
+        else:
+            self.segments.append(Segment(start, end, encoding))
+
+    def result(self, bom: str | None) -> DecodedBytes:
+        return DecodedBytes(
+            text="".join(self.parts),
+            segments=tuple(self.segments),
+            undecodable=tuple(self.undecodable),
+            bom=bom,
+        )
+
+
+def _decode_with_bom(data: bytes, codec: str, out: _Builder) -> None:
+    """Decode with one codec, replacing each invalid byte range by U+FFFD per byte."""
+    pos = 0
+    while pos < len(data):
+        try:
+            out.add(pos, len(data), codec, data[pos:].decode(codec))
+            return
+        except UnicodeDecodeError as err:
+            if err.start:
+                out.add(pos, pos + err.start, codec, data[pos : pos + err.start].decode(codec))
+            bad_end = pos + max(err.end, err.start + 1)
+            out.add(pos + err.start, bad_end, "", "\ufffd" * (bad_end - pos - err.start))
+            pos = bad_end
+
+
+def _decode_line(line: bytes, start: int, out: _Builder) -> None:
+    if line.isascii():
+        out.add(start, start + len(line), "ascii", line.decode("ascii"))
+        return
+    found = best_decoding(line)
+    if found is not None:
+        out.add(start, start + len(line), found[0], found[1])
+        return
+    for a, b, codec, text in _decode_mixed(line):
+        if codec and line[a:b].isascii():
+            codec = "ascii"
+        out.add(start + a, start + b, codec, text)
+
+
+def decode_bytes(data: bytes) -> DecodedBytes:
+    """Decode ``data`` of unknown or mixed encoding; never raises on bytes.
+
+    Signature: ``decode_bytes(data: bytes) -> DecodedBytes``; the decoded text is
+    ``.text`` (also ``str(result)``), the codec of each byte range ``.segments``,
+    and byte ranges that no codec accepts (each byte replaced by U+FFFD)
+    ``.undecodable``.  ``bytearray`` and ``memoryview`` are accepted too.
+
+    >>> d = decode_bytes("文件 OK\\n".encode() + "用户".encode("gbk") + b"\\xff")
+    >>> d.text
+    '文件 OK\\n用户\\ufffd'
+    >>> [s.encoding for s in d.segments], d.undecodable
+    (['utf-8', 'gbk', 'undecodable'], ((14, 15),))
+    >>> decode_bytes(codecs.BOM_UTF16_LE + "中文".encode("utf-16-le")).text
+    '中文'
+    """
+    if isinstance(data, str):
+        raise TypeError("decode_bytes takes bytes; this is already a str: use zhfix.fix_text")
+    data = bytes(data)
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            out = _Builder(offset=len(bom))
+            _decode_with_bom(data[len(bom) :], codec, out)
+            return out.result(bom=codec.removesuffix("-le").removesuffix("-be"))
+    out = _Builder()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if data.isascii() or _utf8_is_plausible(text):
+            out.add(0, len(data), "ascii" if data.isascii() else "utf-8", text)
+            return out.result(bom=None)
+    pos = 0
+    for line in data.splitlines(keepends=True):
+        _decode_line(line, pos, out)
+        pos += len(line)
+    return out.result(bom=None)
+
+
+#: A whole input that is valid UTF-8 is taken as UTF-8 at once when at least
+#: this share of its non-ASCII characters are Han or punctuation.  Longer GBK or
+#: Big5 text is almost never valid UTF-8; a short line may be, and then decodes
+#: to Latin or Greek letters, so it goes through the line-by-line comparison.
+UTF8_FAST_PATH_SHARE = 0.9
+
+
+def _utf8_is_plausible(text: str) -> bool:
+    non_ascii = [ch for ch in text if ord(ch) >= 0x80]
+    good = sum(1 for ch in non_ascii if char_cost(ch) <= COST_RARE_HAN)
+    return good >= UTF8_FAST_PATH_SHARE * len(non_ascii)
+
+
+def fix_bytes(data: bytes, config: FixConfig | None = None, **options: Any) -> str:
+    """Decode bytes of unknown or mixed encoding, then repair the text.
+
+    Signature: ``fix_bytes(data: bytes, config: FixConfig | None = None, **options)
+    -> str``; ``config`` and ``options`` are those of :func:`zhfix.fix_text`.
+    Never raises on any bytes (invalid options still raise ``TypeError``).
+    Undecodable bytes become U+FFFD; :func:`decode_bytes` reports where, and
+    :func:`zhfix.fix_and_explain` on the result reports them as findings.
+
+    >>> fix_bytes("用户不存在".encode("gbk"))
+    '用户不存在'
+    """
+    from zhfix import fix_text
+
+    return fix_text(decode_bytes(data).text, config, **options)
