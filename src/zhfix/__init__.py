@@ -8,6 +8,7 @@ The public API:
 - :func:`fix_text` returns the repaired text;
 - :func:`fix_and_explain` returns it with the replayable steps that produced it;
 - :func:`apply_plan` replays such steps;
+- :func:`fix_batch` repairs a whole Arrow array (or list) of texts;
 - :func:`fix_bytes` decodes bytes of unknown or mixed encoding, then repairs them
   (:func:`decode_bytes` only decodes);
 - :class:`FixConfig` holds every option; keyword options override it.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zhfix.batch import fix_batch
 from zhfix.bytesdecode import decode_bytes, fix_bytes
 from zhfix.config import DEFAULT_CONFIG, FixConfig, Script
 from zhfix.explain import (
@@ -41,6 +43,7 @@ __all__ = [
     "apply_plan",
     "decode_bytes",
     "fix_and_explain",
+    "fix_batch",
     "fix_bytes",
     "fix_text",
     "format_steps",
