@@ -17,8 +17,12 @@ from typing import Any, Literal, get_args
 #: - ``"simplified"``: OpenCC ``t2s`` (臺風 → 台风);
 #: - ``"traditional"``: OpenCC ``s2t`` (台风 → 颱風);
 #: - ``"taiwan"``: OpenCC ``s2twp``, Taiwan standard with Taiwanese phrases (软件 → 軟體);
-#: - ``"hongkong"``: OpenCC ``s2hk``, Hong Kong standard (台风 → 颱風).
-Script = Literal["keep", "simplified", "traditional", "taiwan", "hongkong"]
+#: - ``"hongkong"``: OpenCC ``s2hk``, Hong Kong standard (台风 → 颱風);
+#: - ``"original"``: undo machine conversion: traditional text that was converted
+#:   from simplified one character at a time (臺風, 頭发) goes back to simplified
+#:   through OpenCC ``t2s``; genuine traditional and simplified text stay as they
+#:   are (see :mod:`zhfix.machine`).
+Script = Literal["keep", "simplified", "traditional", "taiwan", "hongkong", "original"]
 SCRIPTS: tuple[str, ...] = get_args(Script)
 
 
