@@ -1,1 +1,328 @@
-"""Placeholder: being written."""
+"""Restore fullwidth punctuation that NFKC normalisation flattened.
+
+NFKC maps ``，；：？！（）`` to ASCII ``,;:?!()`` but keeps ``。、“”《》「」``, so a
+paragraph that went through NFKC reads ``然而,学习使用它并非易事。`` — fullwidth
+full stops beside ASCII commas.  Real authors also type ASCII commas in Chinese
+sentences, and such a sentence cannot be told from its NFKC twin by looking at
+one comma.  So the decision is made per paragraph (one line), from evidence:
+
+- a paragraph holding any character that NFKC would change (fullwidth digits,
+  U+3000, ``…``, ``～``, a fullwidth comma …) was not flattened: it is left alone;
+- signs of ASCII typing veto the repair: a space after a comma or a colon next
+  to Han (``文件, 目录``), an ASCII full stop after Han (``目录.``), parentheses
+  padded with spaces (``文件 (目录)``);
+- otherwise the paragraph needs enough tight Han-context commas, semicolons,
+  question and exclamation marks (``学习,使用``) to count as flattened.
+
+Within a flattened paragraph only marks next to Han are restored: ``1,000``,
+``12:30``, URLs, code in backticks, ``%s``-style placeholders and English
+sentences keep their ASCII punctuation.  Parentheses are decided as a pair: they
+become ``（）`` when the text they enclose contains Han.  Every threshold below
+was set by ``python bench/punctuation_accuracy.py`` on the clean corpus and on
+its NFKC-flattened lines.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any, TypedDict
+
+from zhfix.chars import HAN
+from zhfix.config import FixConfig
+from zhfix.explain import Edit, Step
+from zhfix.pipeline import register
+
+#: ASCII mark → the fullwidth mark NFKC flattened into it.
+FULLWIDTH: dict[str, str] = {
+    ",": "，",
+    ";": "；",
+    ":": "：",
+    "?": "？",
+    "!": "！",
+    "(": "（",
+    ")": "）",
+}
+
+#: Fullwidth marks NFKC keeps; a comma or a colon beside one is in Han context.
+_CJK_PUNCT = "。、“”‘’《》「」『』〈〉【】〔〕"
+_KEPT_CJK = re.compile(f"[{_CJK_PUNCT}]")
+#: A parenthesis padded with a space outside: typed, not flattened.
+_SPACED_PAREN = re.compile(r"\S \(|\) \S")
+
+#: Finds every ASCII mark next to a Han character: the fixer edits nothing else.
+GATE = re.compile(f"[{HAN}][,;:?!()]|[,;:?!()][{HAN}]")
+
+#: Spans whose punctuation is never touched: URLs and e-mail addresses, code in
+#: backticks, printf / Python / brace placeholders (``%s``, ``%1$s``,
+#: ``%(name)s``, ``{0}``).
+_PROTECTED = re.compile(
+    r"""
+      [A-Za-z][A-Za-z0-9+.-]*://[!-~]*              # URL
+    | [\w.+-]+@[\w-]+(?:\.[\w-]+)+                  # e-mail address
+    | `[^`\n]*`                                     # inline code
+    | %(?:\d+\$|\([A-Za-z_]\w*\))?[-+ #0]*\d*(?:\.\d+)?[A-Za-z]  # printf / Python
+    | \{[A-Za-z0-9_.]*(?::[^{}\n]*)?\}              # brace placeholder
+    """,
+    re.VERBOSE,
+)
+
+#: Signs that a paragraph was typed with ASCII punctuation rather than
+#: flattened: NFKC never adds a space, and never turns ``。`` into ``.``.
+_AUTHORED_ASCII: dict[str, re.Pattern[str]] = {
+    # 文件, 目录 / sshd(8), 使用 / 无效输入! 请输入
+    "space_after_mark": re.compile(f"[{HAN}][,;] |[,;?!] +[{HAN}]"),
+    # 注意: 文件
+    "colon_space": re.compile(f"[{HAN}]: "),
+    # 目录. / 目录.下一句 / “磁盘映像”. / 大小的19%.长格式 / 是1/1300.
+    "ascii_full_stop": re.compile(f"[{HAN}”’」』》)%]\\.(?:[ {HAN}]|$)|\\d\\.$"),
+    # 排序。 最多
+    "space_after_full_stop": re.compile(f"。 +[{HAN}]"),
+}
+
+#: A paragraph that keeps fullwidth marks NFKC leaves alone (``。、“”《》``…)
+#: counts as flattened with this many tight Han-context ASCII commas
+#: (``学习,使用``), or with one comma and another flattened mark (a semicolon,
+#: colon or parenthesis pair in Han context).  Set by
+#: bench/punctuation_accuracy.py on the clean corpus: a lone comma beside
+#: ``。`` is common in authored lines (zh_hans.dev: 13 clean lines changed
+#: instead of 5, for 69% of flattened lines judged instead of 41%).
+MIN_COMMAS_WITH_KEPT = 2
+
+# Without such marks a paragraph needs a tight comma *and* a tight question or
+# exclamation mark: ASCII typists in the clean corpus mostly use one kind of
+# mark, NFKC flattens every kind at once.  Commas alone (2, 3, 4 or more)
+# change authored lines of the clean corpus (lists of names, man pages).
+
+#: Confidence of each kind of edit in a paragraph judged flattened: the share
+#: of such marks that were fullwidth before NFKC, measured on the flattened
+#: corpus lines by bench/punctuation_accuracy.py (rounded down).
+CONFIDENCE: dict[str, float] = {
+    ",": 0.99,
+    ";": 0.99,
+    "?": 0.99,
+    "!": 0.99,
+    ":": 0.94,
+    "()": 0.7,
+}
+
+
+_HAN_CHAR = re.compile(f"[{HAN}]")
+_SPACE = (" ", "\t", "\u3000")
+_NOT_AFTER_COLON = (*_SPACE, ":", "/", "-", ")", "(")
+
+
+class Signals(TypedDict):
+    """Why a paragraph was judged flattened or not (JSON-ready evidence)."""
+
+    #: NFKC would change nothing in the paragraph.
+    nfkc_normalized: bool
+    #: Names of the :data:`_AUTHORED_ASCII` patterns found.
+    authored_ascii: list[str]
+    #: Restorable marks by kind: tight commas, semicolons, question and
+    #: exclamation marks, colons, parenthesis pairs.
+    tight_marks: dict[str, int]
+    #: Number of fullwidth marks NFKC keeps (``。、“”``…).
+    kept_fullwidth: int
+    flattened: bool
+
+
+def _is_han(ch: str) -> bool:
+    return bool(ch) and bool(_HAN_CHAR.match(ch))
+
+
+def _han_or_cjk(ch: str) -> bool:
+    return bool(ch) and (_is_han(ch) or ch in _CJK_PUNCT)
+
+
+def _protected(line: str) -> list[bool]:
+    """Which positions of ``line`` lie in a URL, code span or placeholder."""
+    mask = [False] * len(line)
+    for m in _PROTECTED.finditer(line):
+        for i in range(m.start(), m.end()):
+            mask[i] = True
+    return mask
+
+
+def _mark_candidates(line: str, mask: list[bool]) -> Iterator[tuple[int, int, str]]:
+    """Single marks to restore, as ``(start, end, kind)`` with kind in CONFIDENCE.
+
+    Only marks with a Han neighbour qualify, so the gate finds every one.
+
+    >>> line = "共1,000个,好吗?!12:30"
+    >>> [line[s:e] for s, e, _ in _mark_candidates(line, [False] * len(line))]
+    [',', '?!']
+    """
+    n = len(line)
+    i = 0
+    while i < n:
+        ch = line[i]
+        if mask[i] or ch not in ",;:?!":
+            i += 1
+            continue
+        prev = line[i - 1] if i else ""
+        if ch in "?!":
+            j = i
+            while j < n and line[j] in "?!" and not mask[j]:
+                j += 1
+            run = line[i:j]
+            nxt = line[j] if j < n else ""
+            # ?? and longer runs of ? are lossy decoding, not questions.
+            if _is_han(prev) and "??" not in run and nxt not in ("=", ":"):
+                yield i, j, run[0]
+            i = j
+            continue
+        nxt = line[i + 1] if i + 1 < n else ""
+        han_next = _is_han(nxt)
+        if ch in ",;":
+            # 1,000 has no Han neighbour; 共 3,也就是 does.
+            ok = (_is_han(prev) and nxt not in _SPACE) or (han_next and prev not in _SPACE)
+        else:
+            # Never in ::, times (12:30), URL schemes or smileys (:-) :) ).
+            ok = (
+                (_is_han(prev) and nxt not in _NOT_AFTER_COLON)
+                or (han_next and prev.isascii() and prev.isalnum())
+            ) and prev != ":"
+        if ok and (_is_han(prev) or han_next):
+            yield i, i + 1, ch
+        i += 1
+
+
+def _paren_pairs(line: str, mask: list[bool]) -> Iterator[tuple[int, int]]:
+    """Matched ASCII parenthesis pairs ``(open, close)`` that enclose Han.
+
+    A pair qualifies when neither parenthesis is padded with a space outside and
+    one of the two touches Han, so the gate finds it.  A paragraph that pads
+    some parentheses with spaces (``文件 (目录)``) was typed with ASCII
+    parentheses: NFKC adds no spaces, so none of its pairs qualifies.
+
+    >>> list(_paren_pairs("函数(参数)与f(x)", [False] * 11))
+    [(2, 5)]
+    >>> list(_paren_pairs("函数(参数)与 (x)", [False] * 11))
+    []
+    """
+    if _SPACED_PAREN.search(line):
+        return
+    stack: list[int] = []
+    n = len(line)
+    for i, ch in enumerate(line):
+        if mask[i]:
+            continue
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            o = stack.pop()
+            inner = line[o + 1 : i]
+            before = line[o - 1] if o else ""
+            after = line[i + 1] if i + 1 < n else ""
+            touches = _is_han(before) or _is_han(after) or _is_han(line[o + 1]) or _is_han(
+                line[i - 1]
+            )
+            if (
+                _HAN_CHAR.search(inner)
+                and touches
+                and before not in _SPACE
+                and after not in _SPACE
+                and not any(mask[o:i])
+            ):
+                yield o, i
+
+
+def paragraph_signals(line: str) -> Signals:
+    """The evidence on which one paragraph is judged flattened or not.
+
+    >>> paragraph_signals("然而,学习使用它的全部功能并非易事,需要时间。")["flattened"]
+    True
+    >>> paragraph_signals("文件, 目录, 链接")["authored_ascii"]
+    ['space_after_mark']
+    """
+    mask = _protected(line)
+    n = len(line)
+    tight: dict[str, int] = {",": 0, ";": 0, "?!": 0, ":": 0, "()": 0}
+    for s, e, kind in _mark_candidates(line, mask):
+        if kind == ":":
+            tight[":"] += 1
+        elif not _is_han(line[s - 1] if s else ""):
+            continue
+        elif kind in ("?", "!"):
+            tight["?!"] += 1
+        elif e < n and _han_or_cjk(line[e]):
+            tight[kind] += 1
+    tight["()"] = sum(1 for _ in _paren_pairs(line, mask))
+    normalized = unicodedata.is_normalized("NFKC", line)
+    authored = [name for name, rx in _AUTHORED_ASCII.items() if rx.search(line)]
+    kept = len(_KEPT_CJK.findall(line))
+    return {
+        "nfkc_normalized": normalized,
+        "authored_ascii": authored,
+        "tight_marks": tight,
+        "kept_fullwidth": kept,
+        "flattened": judge(normalized, authored, tight, kept),
+    }
+
+
+def judge(normalized: bool, authored: list[str], tight: dict[str, int], kept: int) -> bool:
+    """Decide from the signals of a paragraph whether it was flattened.
+
+    >>> judge(True, [], {",": 1, ";": 0, "?!": 1, ":": 0, "()": 0}, 0)
+    True
+    >>> judge(True, [], {",": 3, ";": 0, "?!": 0, ":": 0, "()": 0}, 0)
+    False
+    """
+    if not normalized or authored:
+        return False
+    commas = tight[","]
+    if commas >= 1 and tight["?!"] >= 1:
+        return True
+    if not kept:
+        return False
+    others = tight[";"] + tight[":"] + tight["()"]
+    return commas >= MIN_COMMAS_WITH_KEPT or (commas >= 1 and others >= 1)
+
+
+def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Signals]:
+    """The edits for one paragraph (none unless it looks flattened), and why."""
+    signals = paragraph_signals(line)
+    if not signals["flattened"]:
+        return [], signals
+    mask = _protected(line)
+    edits: list[Edit] = []
+    for s, e, kind in _mark_candidates(line, mask):
+        before = line[s:e]
+        after = "".join(FULLWIDTH[c] for c in before)
+        context = (line[s - 1] if s else "") + "_" + (line[e] if e < len(line) else "")
+        edits.append(
+            Edit(offset + s, offset + e, before, after, CONFIDENCE[kind],
+                 {"paragraph": index, "context": context})
+        )
+    for o, c in _paren_pairs(line, mask):
+        ev = {"paragraph": index, "pair": [offset + o, offset + c]}
+        edits.append(Edit(offset + o, offset + o + 1, "(", "（", CONFIDENCE["()"], ev))
+        edits.append(Edit(offset + c, offset + c + 1, ")", "）", CONFIDENCE["()"], ev))
+    edits.sort(key=lambda ed: ed.start)
+    return edits, signals
+
+
+@register("punctuation", switch="restore_punctuation", gate=GATE)
+def restore_punctuation(text: str, config: FixConfig) -> Step | None:
+    """Restore ``，；：？！（）`` in paragraphs that show NFKC flattening.
+
+    >>> restore_punctuation("然而,学习它并非易事,需要时间(几年)。", FixConfig()).edits[0].after
+    '，'
+    >>> restore_punctuation("文件, 目录(见下文)。", FixConfig()) is None
+    True
+    """
+    edits: list[Edit] = []
+    paragraphs: list[dict[str, Any]] = []
+    offset = 0
+    for index, line in enumerate(text.splitlines(keepends=True)):
+        body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        if GATE.search(body):
+            found, signals = _paragraph_edits(body, offset, index)
+            paragraphs.append({"paragraph": index, **signals, "edits": len(found)})
+            edits.extend(found)
+        offset += len(line)
+    if not edits:
+        return None
+    return Step("punctuation", tuple(edits), {"paragraphs": paragraphs})
