@@ -8,6 +8,10 @@ and counts the lines decoded back exactly by
     python bench/bytes_accuracy.py                # lines of at most 40 characters
     python bench/bytes_accuracy.py --max-chars 0  # lines of any length
 
+It also measures mixed input, which whole-input detectors cannot decode: lines
+alternately in UTF-8 and GBK/Big5 in one file, and lines whose first half is
+UTF-8 and second half GBK.
+
 Lines are sampled evenly through each file (``--per-set`` lines per set) so the
 run stays short; the same sample is given to both decoders.
 """
@@ -70,6 +74,27 @@ def measure(decode: Callable[[bytes], str], pairs: list[tuple[str, bytes]]) -> t
     return exact, time.perf_counter() - start
 
 
+def mixed(pairs: list[tuple[str, bytes]], codec: str) -> None:
+    """Exact lines in a file of alternating UTF-8 and ``codec`` lines, and in lines
+    whose first half is UTF-8 and second half ``codec``."""
+    data = b"".join(
+        (line.encode("utf-8") if i % 2 else encoded) + b"\n"
+        for i, (line, encoded) in enumerate(pairs)
+    )
+    out = decode_bytes(data).text.split("\n")
+    exact = sum(1 for (line, _), got in zip(pairs, out, strict=False) if got == line)
+    print(f"  alternating UTF-8/{codec} lines in one file: {exact}/{len(pairs)} exact")
+    halves = []
+    for line, _ in pairs:
+        half = len(line) // 2
+        try:
+            halves.append((line, line[:half].encode("utf-8") + line[half:].encode(codec)))
+        except UnicodeEncodeError:
+            continue
+    exact = sum(1 for line, data in halves if decode_bytes(data).text == line)
+    print(f"  lines half UTF-8, half {codec}: {exact}/{len(halves)} exact")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-chars", type=int, default=40, help="0: any length")
@@ -90,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} as {codec}: {label:18} {exact}/{len(pairs)} exact "
                 f"({100 * exact / max(1, len(pairs)):.2f}%) in {seconds:.1f}s"
             )
+        mixed(pairs, codec)
         if args.show_errors:
             misses = [(line, data) for line, data in pairs if decode_bytes(data).text != line]
             for line, data in misses[: args.show_errors]:

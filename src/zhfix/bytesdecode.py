@@ -8,8 +8,9 @@ GBK and Big5 are both structurally valid.  zhfix decodes segment by segment:
 
 1. a byte order mark settles the whole input (UTF-8, UTF-16, UTF-32);
 2. otherwise each line is decoded with every candidate codec in which it is
-   valid, and the candidate whose characters are most plausible as Chinese
-   text wins (:func:`text_cost`);
+   valid, and the reading most probable under the character model of
+   :mod:`zhfix.lm` wins (:func:`text_cost`), UTF-8 earning a small bonus for its
+   self-checking structure;
 3. a line that no codec decodes whole is cut into runs, each decoded with the
    best codec, by a shortest-path search over byte positions; bytes that no
    codec accepts become U+FFFD and are reported in
@@ -28,13 +29,12 @@ from __future__ import annotations
 
 import codecs
 import math
-import unicodedata
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from zhfix.chars import is_han
+from zhfix import lm
 from zhfix.config import FixConfig
 
 #: Candidate codecs, in order of preference when two decodings cost the same.
@@ -42,33 +42,21 @@ from zhfix.config import FixConfig
 #: and identical decodings are merged.
 CANDIDATES: tuple[str, ...] = ("utf-8", "gbk", "big5", "gb18030", "cp950")
 
-# Costs of characters, roughly in nats (-log probability per character) under a
-# crude model of Chinese text: common Han characters are cheap, symbols and
-# scripts that appear in mojibake (kana, Greek, box drawing …) are dear.  The
-# values were set on the short-line benchmark (bench/bytes_accuracy.py, corpus
-# lines of zh_hans.dev.txt and zh_hant.dev.txt encoded in GBK and Big5); any
-# ordering common < rare < foreign < control gives nearly the same accuracy.
+# Costs are negative natural log-probabilities under :mod:`zhfix.lm`, the
+# character model of written Chinese (a common Han character costs about 5-8
+# nats, a rare one 15-20, U+FFFD or a control 25).  The constants below were set
+# on bench/bytes_accuracy.py (corpus lines of zh_hans.dev.txt and
+# zh_hant.dev.txt encoded in GBK and Big5, and mixed-encoding lines made from
+# them); the accuracy there is flat for values within a factor of two.
 
-#: A Han character of GB2312 level 1 or of Big5's frequent-character block.
-COST_COMMON_HAN = 1.0
-#: A Han character of GB2312 level 2 or of Big5's less-frequent block.
-COST_RARE_HAN = 3.0
-#: Any other Han character (GBK extensions, CJK extension A and beyond).
-COST_OTHER_HAN = 6.0
-#: CJK and general punctuation, fullwidth forms.
-COST_PUNCT = 1.5
-#: Letters of other scripts: Latin-1 and Latin Extended, Greek, Cyrillic, kana …
-COST_FOREIGN = 6.0
-#: Controls, private use, unassigned code points, U+FFFD.
-COST_CONTROL = 12.0
-#: A byte no candidate decodes, replaced by U+FFFD.
-COST_INVALID_BYTE = 20.0
+#: A byte no candidate decodes, replaced by U+FFFD: dearer than any character.
+COST_INVALID_BYTE = 30.0
 #: Changing codec in the middle of a line: mixed lines are rare, so a switch
-#: must pay for itself by several characters that decode better.
-COST_SWITCH = 8.0
+#: must pay for itself by a character or two that decode far better.
+COST_SWITCH = 12.0
 #: Discount per character decoded as multi-byte UTF-8: UTF-8 is self-checking,
-#: so a valid multi-byte sequence is strong evidence by itself.
-UTF8_BONUS = 0.5
+#: so a valid multi-byte sequence is evidence by itself.
+UTF8_BONUS = 2.0
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -140,79 +128,22 @@ class DecodedBytes:
 # --- plausibility of decoded text ------------------------------------------------
 
 
-def _lead_byte(ch: str, codec: str) -> int | None:
-    try:
-        encoded = ch.encode(codec)
-    except UnicodeEncodeError:
-        return None
-    return encoded[0] if len(encoded) == 2 else None
-
-
-def _han_cost(ch: str) -> float:
-    # GB2312 sorts its 3755 level-1 characters into rows 0xB0-0xD7 and the rest
-    # into 0xD8-0xF7; Big5 puts 5401 frequent characters in 0xA440-0xC67E and
-    # 7652 less frequent ones in 0xC940-0xF9D5.  Both orders are frequency-based,
-    # so the codecs themselves give a two-level frequency model.
-    gb = _lead_byte(ch, "gb2312")
-    b5 = _lead_byte(ch, "big5")
-    if (gb is not None and 0xB0 <= gb <= 0xD7) or (b5 is not None and 0xA4 <= b5 <= 0xC6):
-        return COST_COMMON_HAN
-    if gb is not None or b5 is not None:
-        return COST_RARE_HAN
-    return COST_OTHER_HAN
-
-
-@cache
 def char_cost(ch: str) -> float:
-    """How implausible one character is in Chinese text (0 for printable ASCII).
+    """How implausible one character is in Chinese text, without context.
 
-    >>> char_cost("a") < char_cost("的") < char_cost("鏂") < char_cost("ア")
+    >>> char_cost("的") < char_cost("鏂") < char_cost("\ufffd")
     True
     """
-    o = ord(ch)
-    if o < 0x80:
-        return 0.0 if (ch.isprintable() or ch in "\t\n\r\f") else COST_CONTROL
-    if is_han(ch):
-        return _han_cost(ch)
-    category = unicodedata.category(ch)
-    if category[0] == "C" or ch == "\ufffd":
-        return COST_CONTROL
-    if (
-        0x3000 <= o <= 0x303F
-        or 0xFF01 <= o <= 0xFF5E
-        or 0x2010 <= o <= 0x2027
-        or ch in "\u00b7\u00d7\u00f7\u2030\u2032\u2033\u203b\ufe30\ufe31\ufe33\ufe34"
-    ):
-        return COST_PUNCT
-    if category == "Zs":
-        return COST_PUNCT
-    return COST_FOREIGN
-
-
-def _builtin_cost(text: str) -> float:
-    return math.fsum(char_cost(ch) for ch in text)
-
-
-@cache
-def _scorer() -> Callable[[str], float]:
-    """The cost function: :mod:`zhfix.lm` when it is built, else the codec model."""
-    try:
-        from zhfix import lm  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return _builtin_cost
-    cost = getattr(lm, "text_cost", None)
-    if callable(cost):
-        return cost  # type: ignore[no-any-return]
-    return _builtin_cost
+    return -lm.char_logprob(ch)
 
 
 def text_cost(text: str) -> float:
-    """Total implausibility of ``text`` as Chinese; lower is better.
+    """Total implausibility of ``text`` as Chinese (nats); lower is better.
 
     >>> text_cost("用户不存在") < text_cost("鐢ㄦ埛涓嶅瓨鍦")
     True
     """
-    return _scorer()(text)
+    return -lm.logprob(text)
 
 
 def utf8_multibyte(text: str) -> int:
@@ -279,63 +210,66 @@ def _char_len(data: bytes, i: int, codec: str) -> int:
 
 def _decode_mixed(
     data: bytes, candidates: Sequence[str] = CANDIDATES
-) -> list[tuple[int, int, str, str]]:
-    """Cut a line that no codec decodes whole into runs, each with its best codec.
+) -> tuple[float, list[tuple[int, int, str, str]]]:
+    """Cut a line into runs, each decoded with its best codec.
 
     A shortest path over byte positions: from each position, one character of a
-    codec costs :func:`char_cost` (plus :data:`COST_SWITCH` when the codec
-    changes), an undecodable byte :data:`COST_INVALID_BYTE`.  Returns
-    ``(start, end, codec, text)`` pieces; ``codec`` is ``""`` for bytes no codec
-    accepts.
+    codec costs :func:`char_cost` (less :data:`UTF8_BONUS` for multi-byte UTF-8),
+    plus :data:`COST_SWITCH` when the codec changes; an undecodable byte costs
+    :data:`COST_INVALID_BYTE`.  Returns the total cost and ``(start, end, codec,
+    text)`` pieces; ``codec`` is ``""`` for bytes no codec accepts.
+
+    >>> cost, pieces = _decode_mixed("文件".encode() + "用户".encode("gbk"))
+    >>> [(codec, text) for _, _, codec, text in pieces]
+    [('utf-8', '文件'), ('gbk', '用户')]
     """
     n = len(data)
     inf = math.inf
     k = len(candidates)
-    # cost[i][c]: cheapest way to decode data[:i] ending in codec c (index k: invalid).
+    invalid = k
+    # cost[i][c]: cheapest decoding of data[:i] whose last character came from
+    # codec c (index k: an undecodable byte); back[i][c]: (start, previous state, char).
     cost = [[inf] * (k + 1) for _ in range(n + 1)]
     back: list[list[tuple[int, int, str] | None]] = [[None] * (k + 1) for _ in range(n + 1)]
-    for c in range(k + 1):
-        cost[0][c] = 0.0
+    cost[0] = [0.0] * (k + 1)
     for i in range(n):
         row = cost[i]
-        here = min(row)
-        if here == inf:
+        best_state = min(range(k + 1), key=row.__getitem__)
+        best = row[best_state]
+        if best == inf:
             continue
+        switch = best + (COST_SWITCH if i > 0 else 0.0)
         for c, codec in enumerate(candidates):
             m = _char_len(data, i, codec)
             if not m:
                 continue
             ch = data[i : i + m].decode(codec)
-            step = char_cost(ch)
-            if codec == "utf-8" and m > 1:
-                step -= UTF8_BONUS
-            for prev in range(k + 1):
-                if row[prev] == inf:
-                    continue
-                total = row[prev] + step + (COST_SWITCH if prev != c and i > 0 else 0.0)
-                if total < cost[i + m][c]:
-                    cost[i + m][c] = total
-                    back[i + m][c] = (i, prev, ch)
-        best_prev = min(range(k + 1), key=lambda p: row[p])
-        total = row[best_prev] + COST_INVALID_BYTE
-        if total < cost[i + 1][k]:
-            cost[i + 1][k] = total
-            back[i + 1][k] = (i, best_prev, "\ufffd")
-    pieces: list[tuple[int, int, str, str]] = []
-    pos, state = n, min(range(k + 1), key=lambda c: cost[n][c])
+            step = char_cost(ch) - (UTF8_BONUS if codec == "utf-8" and m > 1 else 0.0)
+            prev, base = (c, row[c]) if row[c] <= switch else (best_state, switch)
+            if base + step < cost[i + m][c]:
+                cost[i + m][c] = base + step
+                back[i + m][c] = (i, prev, ch)
+        if best + COST_INVALID_BYTE < cost[i + 1][invalid]:
+            cost[i + 1][invalid] = best + COST_INVALID_BYTE
+            back[i + 1][invalid] = (i, best_state, "\ufffd")
+    state = min(range(k + 1), key=cost[n].__getitem__)
+    total = cost[n][state]
+    pieces: list[tuple[int, int, str, list[str]]] = []
+    pos = n
     while pos > 0:
         link = back[pos][state]
-        assert link is not None
+        if link is None:  # pragma: no cover - every position is reachable
+            raise AssertionError("no path through the line")
         start, prev, ch = link
         codec = candidates[state] if state < k else ""
-        if pieces and pieces[-1][2] == codec and pieces[-1][0] == pos:
-            _, end, _, text = pieces[-1]
-            pieces[-1] = (start, end, codec, ch + text)
+        if pieces and pieces[-1][2] == codec:
+            pieces[-1][3].append(ch)
+            pieces[-1] = (start, pieces[-1][1], codec, pieces[-1][3])
         else:
-            pieces.append((start, pos, codec, ch))
+            pieces.append((start, pos, codec, [ch]))
         pos, state = start, prev
     pieces.reverse()
-    return pieces
+    return total, [(a, b, codec, "".join(reversed(chars))) for a, b, codec, chars in pieces]
 
 
 # --- whole input -------------------------------------------------------------------
@@ -391,15 +325,24 @@ def _decode_with_bom(data: bytes, codec: str, out: _Builder) -> None:
             pos = bad_end
 
 
+#: Two UTF-8 encoded characters of three bytes in a row: in a line that is not
+#: valid UTF-8 as a whole, a sign that UTF-8 text may be mixed with another codec.
+_UTF8_PAIR = re.compile(rb"(?:[\xe0-\xef][\x80-\xbf]{2}){2}")
+
+
 def _decode_line(line: bytes, start: int, out: _Builder) -> None:
     if line.isascii():
         out.add(start, start + len(line), "ascii", line.decode("ascii"))
         return
     found = best_decoding(line)
-    if found is not None:
+    if found is not None and (found[0] == "utf-8" or not _UTF8_PAIR.search(line)):
         out.add(start, start + len(line), found[0], found[1])
         return
-    for a, b, codec, text in _decode_mixed(line):
+    total, pieces = _decode_mixed(line)
+    if found is not None and candidate_cost(found[1], found[0]) <= total:
+        out.add(start, start + len(line), found[0], found[1])
+        return
+    for a, b, codec, text in pieces:
         if codec and line[a:b].isascii():
             codec = "ascii"
         out.add(start + a, start + b, codec, text)
@@ -446,16 +389,21 @@ def decode_bytes(data: bytes) -> DecodedBytes:
 
 
 #: A whole input that is valid UTF-8 is taken as UTF-8 at once when at least
-#: this share of its non-ASCII characters are Han or punctuation.  Longer GBK or
-#: Big5 text is almost never valid UTF-8; a short line may be, and then decodes
-#: to Latin or Greek letters, so it goes through the line-by-line comparison.
+#: this share of its non-ASCII characters are known to :mod:`zhfix.lm`.  Longer
+#: GBK or Big5 text is almost never valid UTF-8; a short line may be, and then
+#: decodes to Latin or Greek letters the model does not know, so it goes through
+#: the line-by-line comparison.
 UTF8_FAST_PATH_SHARE = 0.9
+
+#: Characters that cost at most this many nats count as known: the rarest
+#: characters of the model's word lists cost about 20, unknown ones 21 and more.
+KNOWN_CHAR_COST = 20.5
 
 
 def _utf8_is_plausible(text: str) -> bool:
-    non_ascii = [ch for ch in text if ord(ch) >= 0x80]
-    good = sum(1 for ch in non_ascii if char_cost(ch) <= COST_RARE_HAN)
-    return good >= UTF8_FAST_PATH_SHARE * len(non_ascii)
+    non_ascii = {ch for ch in text if ord(ch) >= 0x80}
+    known = sum(1 for ch in non_ascii if char_cost(ch) <= KNOWN_CHAR_COST)
+    return known >= UTF8_FAST_PATH_SHARE * len(non_ascii)
 
 
 def fix_bytes(data: bytes, config: FixConfig | None = None, **options: Any) -> str:
