@@ -1,7 +1,9 @@
 """Script conversion through OpenCC, after all repairs.
 
 The explanation names the OpenCC config that was used.  Converters are built
-once per config and cached.
+once per config and cached.  ``script="original"`` converts back to simplified
+only text that :mod:`zhfix.machine` finds was converted from simplified by a
+character table (see :func:`original_step`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from zhfix.explain import Edit, Step
+from zhfix.machine import MachineVerdict, Tally, tally_lines, verdict
 
 #: zhfix script name → OpenCC config.
 OPENCC_CONFIGS: dict[str, str] = {
@@ -37,7 +40,7 @@ def convert(text: str, script: str) -> str:
     return str(converter(OPENCC_CONFIGS[script]).convert(text))
 
 
-def _diff_edits(old: str, new: str, config: str) -> list[Edit]:
+def _diff_edits(old: str, new: str, config: str, confidence: float = 1.0) -> list[Edit]:
     """Edits turning ``old`` into ``new``, line by line.
 
     OpenCC keeps line breaks, and within a line it almost always keeps the
@@ -50,7 +53,7 @@ def _diff_edits(old: str, new: str, config: str) -> list[Edit]:
     old_lines = old.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
     if len(old_lines) != len(new_lines):
-        return [Edit(0, len(old), old, new, 1.0, evidence)]
+        return [Edit(0, len(old), old, new, confidence, evidence)]
     pos = 0
     for a, b in zip(old_lines, new_lines, strict=True):
         if a != b:
@@ -64,16 +67,24 @@ def _diff_edits(old: str, new: str, config: str) -> list[Edit]:
                     j = i
                     while j < n and a[j] != b[j]:
                         j += 1
-                    edits.append(Edit(pos + i, pos + j, a[i:j], b[i:j], 1.0, evidence))
+                    edits.append(Edit(pos + i, pos + j, a[i:j], b[i:j], confidence, evidence))
                     i = j
             else:
-                edits.append(Edit(pos, pos + len(a), a, b, 1.0, evidence))
+                edits.append(Edit(pos, pos + len(a), a, b, confidence, evidence))
         pos += len(a)
     return edits
 
 
 def convert_step(text: str, script: str) -> Step | None:
-    """The conversion of ``text`` to ``script`` as a replayable step, or None."""
+    """The conversion of ``text`` to ``script`` as a replayable step, or None.
+
+    >>> convert_step("台风", "traditional").edits[0].after
+    '颱風'
+    >>> convert_step("颱風過後", "original") is None  # genuine traditional text stays
+    True
+    """
+    if script == "original":
+        return original_step(text)
     config = OPENCC_CONFIGS[script]
     new = convert(text, script)
     if new == text:
@@ -82,4 +93,83 @@ def convert_step(text: str, script: str) -> Step | None:
         fixer="convert_script",
         edits=tuple(_diff_edits(text, new, config)),
         evidence={"script": script, "opencc_config": config + ".json"},
+    )
+
+
+def keeps_genuine_line(tally: Tally) -> bool:
+    """True for a line that shows genuine traditional writing and no table choice.
+
+    Such a line keeps its script even inside a machine-converted document: it
+    holds a context-dependent form (``颱風``, ``頭髮``) that a character table
+    never produces, so it was written, or quoted, in traditional script.
+    """
+    return tally.context_choices > 0 and not tally.table_choices
+
+
+def restore_original(text: str) -> tuple[str, MachineVerdict, int]:
+    """Undo machine simplified → traditional conversion of ``text``, if it is one.
+
+    Returns the new text, the verdict on the whole text and the number of lines
+    kept as they were.  The decision is made per document, not per paragraph:
+    a paragraph of a converted page often holds no table choice at all (in the
+    development corpus a third of converted lines hold none, and a short line
+    cannot hold enough evidence to clear the threshold), while a page is
+    converted as a whole, so the whole page is the unit of evidence.  Deciding
+    per paragraph would leave most of such a page half converted back.
+
+    Mixed documents (a converted page quoting genuine traditional text, or pages
+    from several sources concatenated) are handled within that decision: when
+    the document is machine-converted, every line goes back to simplified
+    except lines that show genuine traditional writing and no table choice
+    (see :func:`keeps_genuine_line`).  The reverse mix, a genuine traditional
+    document with a converted paragraph in it, stays traditional as a whole;
+    run :func:`zhfix.fix_text` on each part to decide each on its own.
+
+    >>> restore_original("臺風過後，她的頭發還是幹的。後來才發現軟件的信息不全。")[0]
+    '台风过后，她的头发还是干的。后来才发现软件的信息不全。'
+    """
+    lines = list(tally_lines(text))
+    total = Tally()
+    for _, tally in lines:
+        total.add(tally)
+    found = verdict(total)
+    if not found.is_machine:
+        return text, found, 0
+    simplified = convert(text, "simplified").splitlines(keepends=True)
+    if len(simplified) != len(lines):
+        return "".join(simplified), found, 0
+    out: list[str] = []
+    kept = 0
+    for (line, tally), new in zip(lines, simplified, strict=True):
+        if keeps_genuine_line(tally) and new != line:
+            kept += 1
+            out.append(line)
+        else:
+            out.append(new)
+    return "".join(out), found, kept
+
+
+def original_step(text: str) -> Step | None:
+    """``script="original"``: the step converting machine-converted text back, or None.
+
+    Text that is not machine-converted, genuine traditional or simplified,
+    gives None.  The step's evidence holds the verdict and its confidence, which
+    is also each edit's confidence.
+    """
+    new, found, kept = restore_original(text)
+    if new == text:
+        return None
+    return Step(
+        fixer="convert_script",
+        edits=tuple(_diff_edits(text, new, "t2s", found.confidence)),
+        evidence={
+            "script": "original",
+            "opencc_config": "t2s.json",
+            "machine_conversion": {
+                "is_machine": found.is_machine,
+                "confidence": found.confidence,
+                **found.evidence,
+            },
+            "kept_lines": kept,
+        },
     )
