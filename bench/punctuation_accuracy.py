@@ -100,6 +100,8 @@ def measure(path: Path, config: FixConfig, list_limit: int) -> dict[str, int]:
             counts["flat_judged_flattened"] += 1
             for edit in step.edits:
                 kind = "()" if edit.before in "()" else edit.before[0]
+                if kind == ":" and edit.end == len(flat):
+                    kind = ":$"  # a colon that ends the paragraph
                 edit_all[kind] += 1
                 edit_ok[kind] += ideal[edit.start:edit.end] == edit.after
         if out == ideal:
