@@ -208,7 +208,7 @@ def _char_len(data: bytes, i: int, codec: str) -> int:
     return n
 
 
-def _decode_mixed(
+def decode_pieces(
     data: bytes, candidates: Sequence[str] = CANDIDATES
 ) -> tuple[float, list[tuple[int, int, str, str]]]:
     """Cut a line into runs, each decoded with its best codec.
@@ -219,7 +219,7 @@ def _decode_mixed(
     :data:`COST_INVALID_BYTE`.  Returns the total cost and ``(start, end, codec,
     text)`` pieces; ``codec`` is ``""`` for bytes no codec accepts.
 
-    >>> cost, pieces = _decode_mixed("文件".encode() + "用户".encode("gbk"))
+    >>> cost, pieces = decode_pieces("文件".encode() + "用户".encode("gbk"))
     >>> [(codec, text) for _, _, codec, text in pieces]
     [('utf-8', '文件'), ('gbk', '用户')]
     """
@@ -338,7 +338,7 @@ def _decode_line(line: bytes, start: int, out: _Builder) -> None:
     if found is not None and (found[0] == "utf-8" or not _UTF8_PAIR.search(line)):
         out.add(start, start + len(line), found[0], found[1])
         return
-    total, pieces = _decode_mixed(line)
+    total, pieces = decode_pieces(line)
     if found is not None and candidate_cost(found[1], found[0]) <= total:
         out.add(start, start + len(line), found[0], found[1])
         return
