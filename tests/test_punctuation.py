@@ -1,0 +1,139 @@
+"""The punctuation fixer on corpus lines, on its own explanations, and on random text."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+from conftest import corpus_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import zhfix
+from zhfix.config import FixConfig
+from zhfix.explain import apply_edits
+from zhfix.punctuation import CONFIDENCE, FULLWIDTH, GATE, paragraph_signals, restore_punctuation
+
+CONFIG = FixConfig()
+FULLWIDTH_MARKS = frozenset(FULLWIDTH.values())
+
+#: Share of NFKC-flattened corpus lines restored exactly, per file: measured by
+#: ``python bench/punctuation_accuracy.py`` on every line (zh_hans.dev 37.0%,
+#: zh_hant.dev 41.9%), less a margin for the sample taken here.
+MIN_EXACT_RESTORED = {"zh_hans.dev.txt": 0.34, "zh_hant.dev.txt": 0.39}
+
+#: Of the lines the fixer judges flattened, the share restored exactly:
+#: measured 91% (zh_hans.dev; parentheses are the usual miss) and 98.6%
+#: (zh_hant.dev) by the same command.
+MIN_EXACT_WHEN_JUDGED = {"zh_hans.dev.txt": 0.88, "zh_hant.dev.txt": 0.96}
+
+#: The project's budget for clean lines changed, per 10,000 lines.  Measured:
+#: 5 lines of zh_hans.dev (0.78 per 10,000), none of zh_hant.dev.
+MAX_CLEAN_CHANGED_PER_10K = 1.0
+
+#: Take every n-th flattened line: enough lines for a stable rate, fast enough.
+SAMPLE_STEP = 4
+
+
+def fix(text: str) -> str:
+    step = restore_punctuation(text, CONFIG) if GATE.search(text) else None
+    return text if step is None else apply_edits(text, step.edits)
+
+
+def ideal_restoration(line: str) -> str:
+    """``line`` after NFKC everywhere except on the marks the fixer restores."""
+    return "".join(
+        ch if ch in FULLWIDTH_MARKS else unicodedata.normalize("NFKC", ch) for ch in line
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MIN_EXACT_RESTORED))
+def test_flattened_corpus_lines_are_restored(name: str) -> None:
+    lines = [line for line in corpus_lines(name) if FULLWIDTH_MARKS.intersection(line)]
+    sample = lines[::SAMPLE_STEP]
+    exact = judged = judged_exact = 0
+    for line in sample:
+        flat = unicodedata.normalize("NFKC", line)
+        ideal = ideal_restoration(line)
+        out = fix(flat)
+        exact += out == ideal
+        if out != flat:
+            judged += 1
+            judged_exact += out == ideal
+    assert exact / len(sample) >= MIN_EXACT_RESTORED[name]
+    assert judged_exact / judged >= MIN_EXACT_WHEN_JUDGED[name]
+
+
+@pytest.mark.parametrize("name", sorted(MIN_EXACT_RESTORED))
+def test_clean_corpus_lines_are_unchanged(name: str) -> None:
+    lines = corpus_lines(name)
+    changed = [line for line in lines if fix(line) != line]
+    assert len(changed) * 10_000 / len(lines) <= MAX_CLEAN_CHANGED_PER_10K, changed[:10]
+
+
+def test_explanation_is_json_and_replays() -> None:
+    text = "第一段没有问题。\n然而,学习它(全部功能)并非易事,需要时间?"
+    step = restore_punctuation(text, CONFIG)
+    assert step is not None
+    plan = json.loads(json.dumps([step.to_dict()]))
+    fixed = "第一段没有问题。\n然而，学习它（全部功能）并非易事，需要时间？"
+    assert zhfix.apply_plan(text, plan) == fixed
+    (paragraph,) = step.evidence["paragraphs"]
+    assert paragraph["paragraph"] == 1 and paragraph["flattened"]
+    assert paragraph["tight_marks"][","] == 2
+    for edit in step.edits:
+        assert 0 < edit.confidence <= 1
+        assert edit.evidence["paragraph"] == 1
+
+
+def test_paragraph_signals_name_what_fired() -> None:
+    assert paragraph_signals("文件不存在, 程序会创建它。")["authored_ascii"] == ["space_after_mark"]
+    assert paragraph_signals("该值为警告,可以修改,也可以删除.")["authored_ascii"] == [
+        "ascii_full_stop"
+    ]
+    assert not paragraph_signals("第１章,第２章,第３章。")["nfkc_normalized"]
+
+
+def test_confidence_covers_every_kind() -> None:
+    assert set(CONFIDENCE) == {",", ";", ":", "?", "!", "()"}
+    assert all(0 < c <= 1 for c in CONFIDENCE.values())
+
+
+_ALPHABET = st.sampled_from(
+    list("的是在文件中了人我,;:?!()。、“”「」，（）aZ09 .-/%s`\n\u3000…")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=40))
+def test_gate_finds_everything_the_fixer_changes(text: str) -> None:
+    step = restore_punctuation(text, CONFIG)
+    if not GATE.search(text):
+        assert step is None
+    if step is None:
+        return
+    for edit in step.edits:
+        assert edit.after == "".join(FULLWIDTH[c] for c in edit.before)
+    fixed = apply_edits(text, step.edits)
+    assert len(fixed) == len(text)
+    # Restored text keeps fullwidth marks, so it is never judged flattened again.
+    assert restore_punctuation(fixed, CONFIG) is None
+
+
+_HAN_WORDS = st.text(st.sampled_from(list("我们的文件系统中国人学习使用时间")), min_size=1,
+                     max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_HAN_WORDS, min_size=3, max_size=8),
+    st.lists(st.sampled_from(["，", "，", "；", "：", "？", "！"]), min_size=7, max_size=7),
+)
+def test_flattened_han_clauses_are_restored(words: list[str], marks: list[str]) -> None:
+    """Han clauses joined by two or more ``，`` and ended by ``。`` come back exactly."""
+    marks = ["，", "，", *marks]
+    original = "".join(w + m for w, m in zip(words[:-1], marks, strict=False)) + words[-1] + "。"
+    flat = unicodedata.normalize("NFKC", original)
+    assert flat != original
+    assert fix(flat) == original
