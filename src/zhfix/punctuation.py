@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TypedDict
 
@@ -55,13 +56,14 @@ _SPACED_PAREN = re.compile(r"\S \(|\) \S")
 GATE = re.compile(f"[{HAN}][,;:?!()]|[,;:?!()][{HAN}]")
 
 #: Spans whose punctuation is never touched: URLs and e-mail addresses, code in
-#: backticks, printf / Python / brace placeholders (``%s``, ``%1$s``,
-#: ``%(name)s``, ``{0}``).
+#: backticks, HTML entities (``&nbsp;``), printf / Python / brace placeholders
+#: (``%s``, ``%1$s``, ``%(name)s``, ``{0}``).
 _PROTECTED = re.compile(
     r"""
       [A-Za-z][A-Za-z0-9+.-]*://[!-~]*              # URL
     | [\w.+-]+@[\w-]+(?:\.[\w-]+)+                  # e-mail address
     | `[^`\n]*`                                     # inline code
+    | &(?:\#[0-9]+|\#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);  # HTML entity
     | %(?:\d+\$|\([A-Za-z_]\w*\))?[-+ #0]*\d*(?:\.\d+)?[A-Za-z]  # printf / Python
     | \{[A-Za-z0-9_.]*(?::[^{}\n]*)?\}              # brace placeholder
     """,
@@ -226,7 +228,7 @@ def _paren_pairs(line: str, mask: list[bool]) -> Iterator[tuple[int, int]]:
             if (
                 _HAN_CHAR.search(inner)
                 and touches
-                and before not in _SPACE
+                and before not in (*_SPACE, "]")  # not a Markdown link target
                 and after not in _SPACE
                 and not any(mask[o:i])
             ):
@@ -315,21 +317,39 @@ def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Si
 def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     """Restore ``，；：？！（）`` in paragraphs that show NFKC flattening.
 
+    The step's evidence lists, for each paragraph (line) it changed, the
+    signals of :func:`paragraph_signals`, and counts the paragraphs it left
+    alone by reason.
+
     >>> restore_punctuation("然而,学习它并非易事,需要时间(几年)。", FixConfig()).edits[0].after
     '，'
     >>> restore_punctuation("文件, 目录(见下文)。", FixConfig()) is None
     True
     """
     edits: list[Edit] = []
-    paragraphs: list[dict[str, Any]] = []
+    restored: list[dict[str, Any]] = []
+    declined: Counter[str] = Counter()
     offset = 0
     for index, line in enumerate(text.splitlines(keepends=True)):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if GATE.search(body):
             found, signals = _paragraph_edits(body, offset, index)
-            paragraphs.append({"paragraph": index, **signals, "edits": len(found)})
-            edits.extend(found)
+            if found:
+                restored.append({"paragraph": index, **signals, "edits": len(found)})
+                edits.extend(found)
+            else:
+                declined[_declined_reason(signals)] += 1
         offset += len(line)
     if not edits:
         return None
-    return Step("punctuation", tuple(edits), {"paragraphs": paragraphs})
+    evidence = {"paragraphs": restored, "declined": dict(sorted(declined.items()))}
+    return Step("punctuation", tuple(edits), evidence)
+
+
+def _declined_reason(signals: Signals) -> str:
+    """Why a paragraph with ASCII marks beside Han was left alone, in one word."""
+    if not signals["nfkc_normalized"]:
+        return "not_nfkc_normalized"
+    if signals["authored_ascii"]:
+        return "authored_ascii"
+    return "too_few_marks"
