@@ -73,15 +73,16 @@ def test_clean_corpus_lines_are_unchanged(name: str) -> None:
 
 
 def test_explanation_is_json_and_replays() -> None:
-    text = "第一段没有问题。\n然而,学习它(全部功能)并非易事,需要时间?"
+    text = "第一段没有问题。\n然而,学习它(全部功能)并非易事,需要时间?\n文件, 目录"
     step = restore_punctuation(text, CONFIG)
     assert step is not None
     plan = json.loads(json.dumps([step.to_dict()]))
-    fixed = "第一段没有问题。\n然而，学习它（全部功能）并非易事，需要时间？"
+    fixed = "第一段没有问题。\n然而，学习它（全部功能）并非易事，需要时间？\n文件, 目录"
     assert zhfix.apply_plan(text, plan) == fixed
     (paragraph,) = step.evidence["paragraphs"]
     assert paragraph["paragraph"] == 1 and paragraph["flattened"]
     assert paragraph["tight_marks"][","] == 2
+    assert step.evidence["declined"] == {"authored_ascii": 1}
     for edit in step.edits:
         assert 0 < edit.confidence <= 1
         assert edit.evidence["paragraph"] == 1

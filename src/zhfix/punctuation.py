@@ -8,18 +8,20 @@ one comma.  So the decision is made per paragraph (one line), from evidence:
 
 - a paragraph holding any character that NFKC would change (fullwidth digits,
   U+3000, ``…``, ``～``, a fullwidth comma …) was not flattened: it is left alone;
-- signs of ASCII typing veto the repair: a space after a comma or a colon next
-  to Han (``文件, 目录``), an ASCII full stop after Han (``目录.``), parentheses
-  padded with spaces (``文件 (目录)``);
-- otherwise the paragraph needs enough tight Han-context commas, semicolons,
-  question and exclamation marks (``学习,使用``) to count as flattened.
+- signs of ASCII typing veto the repair, since NFKC adds no spaces and never
+  turns ``。`` into ``.``: a space after a comma, colon, question or exclamation
+  mark next to Han (``文件, 目录``), an ASCII full stop after Han (``目录.``),
+  a space after ``。``;
+- otherwise the paragraph needs enough tight Han-context marks (``学习,使用``),
+  of more than one kind unless it also holds marks NFKC keeps (``。、“”``).
 
 Within a flattened paragraph only marks next to Han are restored: ``1,000``,
-``12:30``, URLs, code in backticks, ``%s``-style placeholders and English
-sentences keep their ASCII punctuation.  Parentheses are decided as a pair: they
-become ``（）`` when the text they enclose contains Han.  Every threshold below
-was set by ``python bench/punctuation_accuracy.py`` on the clean corpus and on
-its NFKC-flattened lines.
+``12:30``, URLs, code in backticks, HTML entities, ``%s``-style placeholders
+and English sentences keep their ASCII punctuation.  Parentheses are decided
+as a pair: they become ``（）`` when the text they enclose contains Han and no
+parenthesis of the paragraph is padded with spaces.  Every threshold below was
+set by ``python bench/punctuation_accuracy.py`` on the clean corpus and on its
+NFKC-flattened lines; the same command lists the clean lines still changed.
 """
 
 from __future__ import annotations
