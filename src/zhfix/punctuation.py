@@ -94,10 +94,12 @@ _AUTHORED_ASCII: dict[str, re.Pattern[str]] = {
 #: instead of 5, for 69% of flattened lines judged instead of 41%).
 MIN_COMMAS_WITH_KEPT = 2
 
-# Without such marks a paragraph needs a tight comma *and* a tight question or
-# exclamation mark: ASCII typists in the clean corpus mostly use one kind of
-# mark, NFKC flattens every kind at once.  Commas alone (2, 3, 4 or more)
-# change authored lines of the clean corpus (lists of names, man pages).
+#: Without such marks a paragraph needs this many tight commas *and* a tight
+#: question or exclamation mark: ASCII typists in the clean corpus mostly use
+#: one kind of mark, NFKC flattens every kind at once.  Commas alone (2, 3, 4
+#: or more) change authored lines of the clean corpus (lists of names, man
+#: pages); a comma with a ``?`` or ``!`` changes none (bench, both files).
+MIN_COMMAS_WITH_QUESTION = 1
 
 #: Confidence of each kind of edit in a paragraph judged flattened: the share
 #: of such marks that were fullwidth before NFKC, measured on the flattened
@@ -281,7 +283,7 @@ def judge(normalized: bool, authored: list[str], tight: dict[str, int], kept: in
     if not normalized or authored:
         return False
     commas = tight[","]
-    if commas >= 1 and tight["?!"] >= 1:
+    if commas >= MIN_COMMAS_WITH_QUESTION and tight["?!"] >= 1:
         return True
     if not kept:
         return False
