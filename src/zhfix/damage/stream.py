@@ -21,6 +21,7 @@ decoding.  Each records what was lost.
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from functools import cache
 from typing import Any
@@ -48,6 +49,7 @@ def truncate(
     *,
     seed: int = 0,
     codec: str = "utf-8",
+    decode: str | None = None,
     errors: str = "replace",
     at: int | None = None,
     keep: int | None = None,
@@ -57,8 +59,8 @@ def truncate(
 
     The character at index ``at`` keeps ``keep`` of its bytes and everything
     after it is dropped; ``tail`` (say the closing quote a serialiser adds) is
-    appended to the bytes, and the whole is decoded with ``codec`` and
-    ``errors`` (see :mod:`zhfix.damage.codecs`).  ``at`` and ``keep`` default to
+    appended to the bytes, and the whole is decoded with ``decode`` (by default
+    ``codec`` itself) and ``errors`` (see :mod:`zhfix.damage.codecs`).  ``at`` and ``keep`` default to
     a choice made with ``seed`` among the multi-byte characters.
 
     >>> d = truncate("上传成功", at=3, keep=2)
@@ -66,6 +68,8 @@ def truncate(
     ('上传成\\ufffd', '功', '')
     >>> truncate("上传成功", codec="gbk", errors="?pair", at=3, keep=1, tail="'").text
     '上传成?'
+    >>> truncate("发送成功", decode="gbk", errors="?", at=3, keep=1).text
+    '鍙戦?佹垚?'
     """
     positions = _multibyte_positions(text, codec)
     if not positions:
@@ -82,14 +86,17 @@ def truncate(
     if not 1 <= keep < len(encoded):
         raise ValueError(f"keep must be between 1 and {len(encoded) - 1}; got {keep}")
     data = encode_text(text[:at], codec) + encoded[:keep] + encode_text(tail, codec)
-    damaged, lost = decode_bytes(data, codec, errors)
-    prefix_len = len(text[:at])
+    damaged, lost = decode_bytes(data, decode or codec, errors)
+    # What the kept prefix decodes to on its own; the rest replaces the cut character.
+    alone = decode_bytes(encode_text(text[:at], codec), decode or codec, errors)[0]
+    prefix_len = len(os.path.commonprefix([alone, damaged]))
     eaten = tail if not damaged.endswith(tail) else ""
     record: dict[str, Any] = {
         "function": "truncate",
         "params": {
             "seed": seed,
             "codec": codec,
+            "decode": decode,
             "errors": errors,
             "at": at,
             "keep": keep,

@@ -1,0 +1,200 @@
+"""The damage kinds the benchmark measures, built from :mod:`zhfix.damage`.
+
+Each kind turns one clean document (a corpus line, or a group of lines for the
+kinds that need several paragraphs) into a reference and its damaged form.
+The reference is what a perfect repair returns: the clean document, or the clean
+document inside the synthetic context the kind wraps it in (a log line, a SQL
+column definition).  Kinds that lose bytes cannot be restored exactly; their
+character error rate still shows how close a repair gets.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from zhfix.chars import han_count
+from zhfix.damage import (
+    Damaged,
+    byte_leak,
+    chunked_decode,
+    mojibake,
+    mojibake_span,
+    nfkc,
+    truncate,
+)
+
+#: Codec and byte-level kinds are measured only on documents with at least this
+#: many Han characters: shorter lines (code, numbers, headings) carry too little
+#: Chinese for any repair to recognise, and most of them are unchanged by damage.
+MIN_HAN = 4
+
+#: Lines per document for kinds that damage a stream of several paragraphs.
+GROUP_LINES = 4
+
+#: Corpus names, as in the report.
+HANS = "simplified"
+HANT = "traditional"
+BOTH = (HANS, HANT)
+
+#: A damage function: clean document and seed in; reference and damaged text out.
+DamageFunc = Callable[[str, int], "tuple[str, Damaged]"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One row family of the accuracy table."""
+
+    name: str
+    family: str
+    corpora: tuple[str, ...]
+    damage: DamageFunc
+    min_han: int = 0
+    group: int = 1
+    lossy: bool = False
+
+
+def _whole(chain: str, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
+    return doc, mojibake(doc, chain, errors=errors)
+
+
+def _log_line(chain: str, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
+    # A log line written by us around the document; the Chinese part is damaged.
+    stamp = f"2024-03-0{seed % 9 + 1} 12:00:{seed % 60:02d}"
+    line = f'{stamp} WARN worker-{seed % 7} msg="{doc}" retry=2'
+    return line, mojibake_span(line, chain, errors=errors, seed=seed, where="chinese")
+
+
+def _sql_comment(chain: str, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
+    body = doc.replace("'", "''")
+    line = f"  `col_{seed % 100}` VARCHAR(255) NOT NULL COMMENT '{body}',"
+    start = line.index("COMMENT '") + len("COMMENT '")
+    end = line.rindex("',")
+    return line, mojibake_span(line, chain, errors=errors, span=(start, end))
+
+
+def _last_multibyte(text: str) -> int:
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] >= "\x80":
+            return i
+    raise ValueError("no multi-byte character")
+
+
+def _cut_end(decode: str | None, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
+    # A quoted field whose last character lost its final bytes to a byte limit.
+    quoted = doc + '"'
+    return quoted, truncate(
+        quoted, seed=seed, decode=decode, errors=errors, at=_last_multibyte(doc), tail='"'
+    )
+
+
+def _chunked(codec: str, doc: str, seed: int) -> tuple[str, Damaged]:
+    return doc, chunked_decode(doc, seed=seed, codec=codec)
+
+
+def _byte_leak(doc: str, seed: int) -> tuple[str, Damaged]:
+    return doc, byte_leak(doc, seed=seed)
+
+
+def _nfkc(doc: str, seed: int) -> tuple[str, Damaged]:
+    return doc, nfkc(doc)
+
+
+def _external(module: str, name: str, doc: str, seed: int, **params: str) -> tuple[str, Damaged]:
+    func: Callable[..., Damaged] = getattr(importlib.import_module(module), name)
+    return doc, func(doc, seed=seed, **params)
+
+
+def _codec(chain: str, errors: str, corpora: tuple[str, ...]) -> Kind:
+    label = chain if errors == "replace" else f"{chain} {errors}"
+    return Kind(
+        name=label,
+        family="codec",
+        corpora=corpora,
+        damage=partial(_whole, chain, errors),
+        min_han=MIN_HAN,
+        lossy=errors != "replace" or not re.search(r">(latin-1|cp1252|cp1254)$", chain),
+    )
+
+
+def _optional_kinds() -> list[Kind]:
+    kinds: list[Kind] = []
+    try:
+        leaks = importlib.import_module("zhfix.damage.leaks")
+    except ImportError:
+        leaks = None
+    if leaks is not None:
+        for style in getattr(leaks, "LEAK_STYLES", ()):
+            kinds.append(
+                Kind(
+                    name=f"annotation leak {style}",
+                    family="annotation",
+                    corpora=BOTH,
+                    damage=partial(_external, "zhfix.damage.leaks", "leak_annotations",
+                                   style=style),
+                )
+            )
+    try:
+        importlib.import_module("zhfix.damage.script")
+    except ImportError:
+        return kinds
+    kinds.append(
+        Kind(
+            name="char-by-char s2t",
+            family="script",
+            corpora=(HANS,),
+            damage=partial(_external, "zhfix.damage.script", "char_convert"),
+            lossy=True,
+        )
+    )
+    return kinds
+
+
+def all_kinds() -> list[Kind]:
+    """Every kind, in report order."""
+    kinds = [
+        _codec("utf-8>gbk", "replace", BOTH),
+        _codec("utf-8>gbk", "?", BOTH),
+        _codec("utf-8>gbk", "ignore", BOTH),
+        _codec("utf-8>cp936", "?pair", BOTH),
+        _codec("utf-8>gb18030", "replace", BOTH),
+        _codec("utf-8>big5", "replace", (HANT,)),
+        _codec("utf-8>cp1252", "replace", BOTH),
+        _codec("utf-8>latin-1", "replace", BOTH),
+        _codec("gbk>latin-1", "replace", BOTH),
+        _codec("gbk>cp1252", "replace", BOTH),
+        _codec("gbk>cp1254", "replace", (HANS,)),
+        _codec("gbk>cp949", "replace", (HANS,)),
+        _codec("big5>cp1252", "replace", (HANT,)),
+        _codec("big5>gbk", "replace", (HANT,)),
+        _codec("gbk>big5", "replace", (HANS,)),
+        _codec("utf-8>gbk,utf-8>gbk", "replace", BOTH),
+        _codec("gbk>cp1252,utf-8>cp1252", "replace", (HANS,)),
+        Kind("span utf-8>gbk ?pair in a log line", "span", BOTH,
+             partial(_log_line, "utf-8>gbk", "?pair"), MIN_HAN, lossy=True),
+        Kind("span gbk>cp1252 in a SQL comment", "span", BOTH,
+             partial(_sql_comment, "gbk>cp1252", "replace"), MIN_HAN),
+        Kind("cut utf-8, U+FFFD", "lost bytes", BOTH,
+             partial(_cut_end, None, "replace"), MIN_HAN, lossy=True),
+        Kind("cut utf-8>gbk ?pair, quote eaten", "lost bytes", BOTH,
+             partial(_cut_end, "gbk", "?pair"), MIN_HAN, lossy=True),
+        Kind("chunked gbk decoder", "lost bytes", (HANS,), partial(_chunked, "gbk"),
+             MIN_HAN, GROUP_LINES, lossy=True),
+        Kind("chunked big5 decoder", "lost bytes", (HANT,), partial(_chunked, "big5"),
+             MIN_HAN, GROUP_LINES, lossy=True),
+        Kind("gbk byte-level annotation", "lost bytes", BOTH, _byte_leak, MIN_HAN, lossy=True),
+        Kind("nfkc", "punctuation", BOTH, _nfkc),
+    ]
+    return kinds + _optional_kinds()
+
+
+def kinds_by_name() -> dict[str, Kind]:
+    return {kind.name: kind for kind in all_kinds()}
+
+
+def eligible(doc: str, kind: Kind) -> bool:
+    """Whether ``doc`` has enough Han characters for ``kind``."""
+    return kind.min_han == 0 or han_count(doc) >= kind.min_han
