@@ -41,6 +41,8 @@ from pypinyin.contrib.tone_convert import to_tone3
 from pypinyin.pinyin_dict import pinyin_dict
 from pypinyin.style.bopomofo import BopomofoConverter
 
+from zhfix.chars import HAN_RE
+
 DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "zhfix" / "data"
 
 #: jieba words rarer than this count are ignored when ranking readings: the
@@ -62,9 +64,15 @@ def tone3(reading: str) -> str:
 
 
 def base_readings() -> dict[str, list[str]]:
-    """pypinyin's readings of every character it knows, in its own order."""
+    """pypinyin's readings of every Han character it knows, in its own order.
+
+    Private-use code points and symbols such as 〇 are left out: the fixer only
+    looks at Han characters (:data:`zhfix.chars.HAN`).
+    """
     table: dict[str, list[str]] = {}
     for code, readings in pinyin_dict.items():
+        if not HAN_RE.fullmatch(chr(code)):
+            continue
         out: list[str] = []
         for r in readings.split(","):
             t = tone3(unicodedata.normalize("NFC", r.strip()))
