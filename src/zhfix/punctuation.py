@@ -62,7 +62,8 @@ GATE = re.compile(f"[{HAN}][,;:?!()]|[,;:?!()][{HAN}]")
 #: (``%s``, ``%1$s``, ``%(name)s``, ``{0}``).
 _PROTECTED = re.compile(
     r"""
-      [A-Za-z][A-Za-z0-9+.-]*://[!-~]*              # URL
+      [A-Za-z][A-Za-z0-9+.-]*://[!-~]*?(?=[.,;:?!)]*(?:[^!-~]|$))  # URL, less
+                                                    # the marks that end it
     | [\w.+-]+@[\w-]+(?:\.[\w-]+)+                  # e-mail address
     | `[^`\n]*`                                     # inline code
     | &(?:\#[0-9]+|\#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);  # HTML entity
