@@ -56,19 +56,21 @@ def clean_table(results: dict[str, Any]) -> Table:
 
 def throughput_table(results: dict[str, Any]) -> Table:
     rows = results["throughput"]
-    header = ["input", "tool", "jobs", "MB/s", "peak RSS MB", "zhfix ÷ tool"]
-    zhfix = {(r["input"], r["jobs"]): r["mb_per_s"] for r in rows
+    header = ["input", "tool", "jobs", "MB/s", "MB/CPU-s", "peak RSS MB",
+              "zhfix ÷ tool (wall)", "(CPU)"]
+    zhfix = {(r["input"], r["jobs"]): r for r in rows
              if r["tool"] == "zhfix" and "error" not in r}
     body = []
     for row in rows:
         if "error" in row:
-            body.append([row["input"], row["tool"], str(row["jobs"]), "failed", "-",
+            body.append([row["input"], row["tool"], str(row["jobs"]), "failed", "-", "-", "-",
                          row["error"][:60]])
             continue
         base = zhfix.get((row["input"], row["jobs"]))
-        ratio = f"{base / row['mb_per_s']:.2f}×" if base and row["mb_per_s"] else "-"
+        ratios = [f"{base[k] / row[k]:.2f}×" if base and row[k] else "-"
+                  for k in ("mb_per_s", "mb_per_cpu_s")]
         body.append([row["input"], row["tool"], str(row["jobs"]), f"{row['mb_per_s']:.2f}",
-                     f"{row['peak_rss_mb']:.0f}", ratio])
+                     f"{row['mb_per_cpu_s']:.2f}", f"{row['peak_rss_mb']:.0f}", *ratios])
     return header, body
 
 
@@ -97,15 +99,14 @@ def _markdown(table: Table) -> str:
 def _ratios(results: dict[str, Any]) -> list[str]:
     rows = results["throughput"]
     out = []
-    speed = {(r["input"], r["tool"], r["jobs"]): r["mb_per_s"] for r in rows
-             if "error" not in r}
-    for (label, tool, jobs), mbs in speed.items():
-        if tool == "zhfix":
-            continue
+    speed = {(r["input"], r["tool"], r["jobs"]): r for r in rows if "error" not in r}
+    for (label, tool, jobs), r in speed.items():
         z = speed.get((label, "zhfix", jobs))
-        if z:
-            out.append(f"zhfix is {z / mbs:.2f}× the speed of {tool} on {label} text, "
-                       f"{jobs} job(s)")
+        if tool == "zhfix" or z is None:
+            continue
+        out.append(f"zhfix ÷ {tool}, {label} text, {jobs} job(s): "
+                   f"{z['mb_per_s'] / r['mb_per_s']:.2f}× in wall time, "
+                   f"{z['mb_per_cpu_s'] / r['mb_per_cpu_s']:.2f}× in CPU time")
     return out
 
 
@@ -185,8 +186,11 @@ def markdown_report(results: dict[str, Any]) -> str:
             f"{tp['lines']:,} lines ({tp['bytes']['clean'] / 1e6:.1f} MB of UTF-8) from both "
             f"corpora, clean, and damaged ({tp['damaged_lines']:,} lines damaged by one of: "
             f"{', '.join(tp['damage_mix'])}). One call per line; each measurement in a fresh "
-            "process, warmed up, the median of several runs; peak RSS is that of the largest "
-            "process. With 2 jobs the lines go to a pool of 2 worker processes in chunks.",
+            "process, warmed up, the median of several runs; the processes of all tools take "
+            "turns over several rounds and the median round is shown. *MB/CPU-s* divides by "
+            "the CPU time spent in the tool (summed over workers), which other load on the "
+            "machine disturbs less than wall time. Peak RSS is that of the largest process "
+            "(VmHWM). With 2 jobs the lines go to a pool of 2 worker processes in chunks.",
             "",
             _markdown(throughput_table(results)),
             "",

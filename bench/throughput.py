@@ -5,7 +5,9 @@ TOOL INPUT --jobs N``), so that its peak RSS is its own: the interpreter, the
 tool's imports and data, and the work.  Inside the process the tool is called on
 every line of the input (one call per line, as corpus cleaning does), first once
 on a slice to warm up (imports, lazy tables, caches), then ``repeats`` times over
-the whole input; the median wall time gives MB/s of UTF-8 input.  With
+the whole input; the median wall time gives MB/s of UTF-8 input, and the median CPU time spent
+calling the tool (summed over workers) gives MB per CPU-second, which other load
+on the machine disturbs less.  With
 ``--jobs 2`` the lines go to a pool of worker processes in chunks; the reported
 RSS is then that of the largest process (parent or worker).
 """
@@ -69,10 +71,13 @@ def _init_worker(name: str) -> None:
     _TOOL("预热")
 
 
-def _run_chunk(lines: Sequence[str]) -> tuple[int, float]:
+def _run_chunk(lines: Sequence[str]) -> tuple[int, float, float]:
+    """Changed lines, CPU seconds spent, and this worker's peak RSS."""
     assert _TOOL is not None
     tool = _TOOL
-    return sum(1 for line in lines if tool(line) != line), peak_rss_mb()
+    start = time.process_time()
+    changed = sum(1 for line in lines if tool(line) != line)
+    return changed, time.process_time() - start, peak_rss_mb()
 
 
 def peak_rss_mb() -> float:
@@ -99,13 +104,15 @@ def measure(name: str, lines: list[str], jobs: int, repeats: int) -> dict[str, A
     for line in lines[:WARMUP_LINES]:
         tool(line)
     times: list[float] = []
+    cpu_times: list[float] = []
     changed = 0
     worker_rss = 0.0
     if jobs == 1:
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             changed = sum(1 for line in lines if tool(line) != line)
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
     else:
         import multiprocessing
 
@@ -116,9 +123,11 @@ def measure(name: str, lines: list[str], jobs: int, repeats: int) -> dict[str, A
                 start = time.perf_counter()
                 counts = list(pool.imap(_run_chunk, chunked))
                 times.append(time.perf_counter() - start)
-                changed = sum(n for n, _ in counts)
-                worker_rss = max([worker_rss] + [rss for _, rss in counts])
+                changed = sum(n for n, _, _ in counts)
+                cpu_times.append(sum(cpu for _, cpu, _ in counts))
+                worker_rss = max([worker_rss] + [rss for _, _, rss in counts])
     median = statistics.median(times)
+    cpu = statistics.median(cpu_times)
     return {
         "tool": name,
         "jobs": jobs,
@@ -127,6 +136,8 @@ def measure(name: str, lines: list[str], jobs: int, repeats: int) -> dict[str, A
         "repeats": repeats,
         "seconds": median,
         "mb_per_s": n_bytes / 1e6 / median if median > 0 else float("inf"),
+        "cpu_seconds": cpu,
+        "mb_per_cpu_s": n_bytes / 1e6 / cpu if cpu > 0 else float("inf"),
         "changed_lines": changed,
         "peak_rss_mb": max(peak_rss_mb(), worker_rss),
     }
