@@ -114,11 +114,12 @@ class KindScore:
         }
 
 
-def _flagged(text: str) -> bool:
+def _zhfix_explained(text: str) -> tuple[str, bool]:
+    """zhfix's output, and whether it changed the text or reported a finding."""
     import zhfix
 
     explained = zhfix.fix_and_explain(text)
-    return explained.text != text or bool(explained.findings)
+    return explained.text, explained.text != text or bool(explained.findings)
 
 
 def score_chunk(kind_name: str, corpus: str, docs: Sequence[tuple[int, str]]) -> KindScore:
@@ -145,11 +146,14 @@ def score_chunk(kind_name: str, corpus: str, docs: Sequence[tuple[int, str]]) ->
         score.docs += 1
         score.length += len(reference)
         score.damaged_distance += levenshtein(damaged.text, reference)
-        score.flagged += _flagged(damaged.text)
         for name, tool in all_tools.items():
             tool_score = score.tools[name]
             try:
-                out = tool(damaged.text)
+                if name == "zhfix":
+                    out, flagged = _zhfix_explained(damaged.text)
+                    score.flagged += flagged
+                else:
+                    out = tool(damaged.text)
             except Exception:  # a crashing fixer is a result, not the end of the run
                 tool_score.errors += 1
                 out = damaged.text

@@ -66,7 +66,7 @@ class Mode:
 #: it finishes in under two minutes on the 2-core development machine with
 #: ``--jobs 2``; the tiny run exists for the end-to-end test.
 MODES = {
-    "full": Mode("full", None, None, None, repeats=3, rounds=3, chunk=2000),
+    "full": Mode("full", None, None, None, repeats=1, rounds=3, chunk=2000),
     "quick": Mode("quick", 150, 4000, 600_000, repeats=3, rounds=2, chunk=150),
     "tiny": Mode("tiny", 12, 40, 20_000, repeats=1, rounds=1, chunk=12),
 }
@@ -158,10 +158,10 @@ def run_accuracy(
     clean_results = _pool_map(_clean_task, clean_tasks, jobs)
     merged: dict[tuple[str, str], accuracy.KindScore] = {}
     for score in results:
-        key = (score.kind, score.corpus)
-        if key not in merged:
-            merged[key] = accuracy.KindScore(score.kind, score.corpus)
-        merged[key].add(score)
+        name_corpus = (score.kind, score.corpus)
+        if name_corpus not in merged:
+            merged[name_corpus] = accuracy.KindScore(score.kind, score.corpus)
+        merged[name_corpus].add(score)
     by_name = {k.name: k for k in kinds}
     rows = [
         merged[(kind.name, corpus)].row(by_name[kind.name])
