@@ -1,1 +1,564 @@
-"""Placeholder: being written."""
+"""Resynchronise GBK streams that were decoded one byte off.
+
+Some scrapers decode a GBK page in fixed-size chunks, each on its own.  A
+double-byte character cut by a chunk boundary becomes ``?``, and the next chunk
+is read one byte off: each "character" is the trail byte of one true character
+and the lead byte of the next, until an ASCII byte (or a trail byte in the
+ASCII range, which GBK allows) puts the reader back in step.  A lead byte
+followed by a byte that cannot be a trail is an invalid pair and becomes one
+``?``, eating that byte too: that is how an annotation ``(zǒng)`` inserted by a
+find-and-replace on the *bytes*, inside a character, loses its ``(``.
+
+``不同語法元素的??Q句話說`` is ``不同語法元素的。換句話說`` read that way: ``。`` is
+A1 A3, A1 ended a chunk (``?``), A3 paired with 93 (the lead byte of ``換`` =
+93 51) into an invalid pair (``?``), and 51 is ``Q``.
+
+The repair re-encodes a suspicious island, proposes byte streams that the
+broken reader would have turned into it (a ``?`` may stand for the lost lead
+byte of a cut character, for an invalid pair of two lost bytes, or for an
+invalid pair that ate the ``(`` of an annotation), parses them in step, drops
+annotations that the byte-level find-and-replace inserted (checking that the
+reading belongs to the character whose bytes precede it), and lets the
+language model choose.  The result replaces the island only when it beats the
+island as it stands by :data:`RESYNC_MARGIN`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from zhfix import lm
+from zhfix.chars import HAN
+from zhfix.config import FixConfig
+from zhfix.explain import Edit, Step
+from zhfix.pipeline import register
+
+#: A byte whose value is unknown (lost in a ``?``).
+UNK = -1
+#: "No byte": the start of an island, or after an ASCII character.
+NONE = -2
+
+#: Cost (nats) of explaining a ``?`` as the lead byte of a character cut at a
+#: chunk boundary.  Set with the other costs below on chunked GBK decodings of
+#: zh_hans.dev.txt paragraphs against the clean corpus, where no line may change.
+SPLIT_COST = 6.0
+#: Cost of explaining a ``?`` as an invalid pair of two lost bytes while the
+#: reader is out of step (common: about one pair in six is invalid).
+INVALID_COST = 0.5
+#: Cost of a ``?`` that is an invalid pair which ate the ``(`` of an annotation.
+EATEN_COST = 4.0
+#: Cost of a ``?`` that is an invalid pair which ate an ASCII character of the
+#: text (a space, a full stop, a bracket) while the reader was out of step.
+EATEN_ASCII_COST = 4.0
+#: Cost of reading an ASCII character as a fullwidth one that NFKC flattened.
+FULLWIDTH_COST = 2.0
+#: Cost of dropping an annotation found inside a misaligned island.
+ANNOTATION_COST = 1.0
+#: The repaired island must beat the island as it stands by this many nats
+#: (log-likelihood ratio).  Measured with bench/resync_accuracy.py --margins:
+#: over the 3,989 lines of both corpus files that pass the gate after NFKC, the
+#: best alternative to a clean island scored at most 4.9 nats (one corpus line
+#: that is itself misaligned GBK scored 188 and is repaired correctly); on
+#: damaged islands of zh_hans.dev.txt paragraphs the 5th percentile is 29.
+#: Twice the clean maximum.
+RESYNC_MARGIN = 10.0
+#: In a text where one island passed :data:`RESYNC_MARGIN`, the text has been
+#: through a broken decoder, and its other islands need only beat the clean
+#: maximum above (4.9).
+RESYNC_MARGIN_CONFIRMED = 5.0
+
+#: Score of a character whose two bytes were both lost and that the model cannot
+#: tell: about one chance in 400 (the candidate list), so that a guess must be
+#: better than that to replace the "?".
+LOST_CHAR_LOGPROB = -6.0
+
+#: Hypotheses kept after each observed character.
+BEAM = 40
+#: Candidate characters kept for one byte of unknown value.
+CANDIDATES = 12
+#: An island ends at most this many characters after its last ``?``.
+MAX_ISLAND = 200
+#: Longest annotation body considered (letters).
+MAX_ANNOTATION = 8
+
+_PINYIN = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑɡńňǹḿ"
+#: A ``?`` next to a non-ASCII character, or followed by an annotation tail.
+GATE = re.compile(f"[^\\x00-\\x7f]\\?|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)")
+_TONE_LETTERS = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑɡńňǹḿ")
+_ANNOTATION_BODY = re.compile(f"[{_PINYIN}]{{1,{MAX_ANNOTATION}}}\\)")
+_ANNOTATION_BEFORE = re.compile(f"\\([{_PINYIN}]{{1,{MAX_ANNOTATION}}}\\)$")
+_HAN_RE = re.compile(f"[{HAN}]")
+#: ASCII characters proposed for one eaten by an invalid pair, the commonest in
+#: Chinese technical text first.
+_EATEN_ASCII = " .,()"
+#: The commonest punctuation, proposed for a character whose bytes were all lost.
+_LOST_PUNCT = "，。、；："
+#: Punctuation that a character cut at a chunk boundary is often.
+_PUNCT = "，。、；：？！“”（）《》「」…—"
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """GBK's double-byte characters, indexed by lead and by trail byte."""
+
+    char: dict[int, str]  # (lead << 8 | trail) -> char
+    by_lead: dict[int, tuple[str, ...]]
+    by_trail: dict[int, tuple[str, ...]]
+    code: dict[str, int]
+
+
+@cache
+def tables() -> _Tables:
+    """Built from Python's ``gbk`` codec on first use."""
+    char: dict[int, str] = {}
+    by_lead: dict[int, list[str]] = {}
+    by_trail: dict[int, list[str]] = {}
+    code: dict[str, int] = {}
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            if trail == 0x7F:
+                continue
+            try:
+                ch = bytes((lead, trail)).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if len(ch) != 1:
+                continue
+            key = lead << 8 | trail
+            char[key] = ch
+            code.setdefault(ch, key)
+            by_lead.setdefault(lead, []).append(ch)
+            by_trail.setdefault(trail, []).append(ch)
+    # Candidates for lost bytes: Han characters and Chinese punctuation only
+    # (a lost byte of ordinary text is hardly ever kana, Cyrillic or a box).
+    def plausible(chars: list[str]) -> tuple[str, ...]:
+        return tuple(c for c in chars if _HAN_RE.match(c) or c in _PUNCT)
+
+    return _Tables(
+        char,
+        {k: plausible(v) for k, v in by_lead.items()},
+        {k: plausible(v) for k, v in by_trail.items()},
+        code,
+    )
+
+
+@cache
+def _common_chars() -> tuple[str, ...]:
+    """The most frequent GBK characters, for a byte pair lost entirely."""
+    model = lm.model()
+    t = tables()
+    ranked = sorted(
+        (c for c in model.unigram if len(c) == 1 and c in t.code),
+        key=lambda c: -model.unigram[c],
+    )
+    return tuple(ranked[:400])
+
+
+@cache
+def _reading_index() -> dict[str, tuple[str, ...]]:
+    """Toneless syllable -> GBK characters that can be read so."""
+    from zhfix.annotations import readings_table
+
+    t = tables()
+    index: dict[str, list[str]] = {}
+    for ch, info in readings_table().items():
+        if ch not in t.code:
+            continue
+        for reading in info.readings:
+            base = reading.rstrip("012345")
+            index.setdefault(base, []).append(ch)
+    return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
+
+
+def _annotation_chars(body: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """For an annotation body, its normalised reading and the chars it fits."""
+    from zhfix.annotations import match_reading, parse_annotation
+
+    spelling = parse_annotation(body)
+    if spelling is None:
+        return None
+    chars = tuple(
+        c for c in _reading_index().get(spelling.base, ()) if match_reading(c, spelling)
+    )
+    if not chars:
+        return None
+    return body, spelling.base, chars
+
+
+#: log P(next character | a Han character), measured on both files of
+#: ../shared/corpus (clean text): for ASCII by class (space -3.8, letters -6.5,
+#: digits -7.2, rare symbols such as ` ^ ~ | \\ @ about -10 to -13), and for
+#: Chinese punctuation mark by mark, which the language model (built from word
+#: lists) does not know.  In flattened text an ASCII mark stands for the
+#: fullwidth one NFKC made it from.
+HAN_SPACE_LOGPROB = -3.8
+HAN_LETTER_LOGPROB = -6.5
+HAN_DIGIT_LOGPROB = -7.2
+HAN_SYMBOL_LOGPROB = -10.0
+HAN_PUNCT_LOGPROB: dict[str, float] = {
+    "，": -3.5, "。": -3.4, "、": -6.5, "；": -7.2, "：": -6.2, "？": -6.4, "！": -6.0,
+    "“": -7.4, "”": -7.6, "（": -6.8, "）": -6.9, "《": -8.7, "》": -8.2, "「": -5.8,
+    "」": -5.9, "…": -7.3, "—": -8.8, ".": -6.4,
+}
+_NFKC_OF = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+#: ASCII symbols that are rare in Chinese text wherever they stand (same counts).
+_RARE_SYMBOLS = frozenset("`^~|\\@#$&{}_=+*")
+
+
+def _lp(prev: str, ch: str) -> float:
+    """The language model, with what follows a Han character scored by measured rates."""
+    if prev and _HAN_RE.match(prev):
+        punct = HAN_PUNCT_LOGPROB.get(_NFKC_OF.get(ch, ch))
+        if punct is not None:
+            return punct
+        if ch.isascii():
+            if ch == " ":
+                return HAN_SPACE_LOGPROB
+            if ch.isalpha():
+                return HAN_LETTER_LOGPROB
+            if ch.isdigit():
+                return HAN_DIGIT_LOGPROB
+            return HAN_SYMBOL_LOGPROB
+    if ch in _RARE_SYMBOLS:
+        return HAN_SYMBOL_LOGPROB
+    return lm.model().char_logprob(prev, ch)
+
+
+@dataclass(frozen=True)
+class _Hyp:
+    score: float
+    pending: int  # NONE, UNK, or a lead byte
+    last: int  # last byte fed: NONE, UNK or a value
+    prev: str  # previous character, for the language model
+    out: tuple[Any, ...] | None  # cons list of emitted strings, newest first
+    events: tuple[Any, ...] | None  # cons list of event dicts
+    invalid_after: int  # NONE, or a byte that must not pair with the next lead
+
+    def key(self) -> tuple[int, int, str, int]:
+        return (self.pending, self.last, self.prev, self.invalid_after)
+
+
+def _emit(h: _Hyp, ch: str, score: float, last: int, event: dict[str, Any] | None) -> _Hyp:
+    return _Hyp(
+        score=h.score + score,
+        pending=NONE,
+        last=last,
+        prev=ch,
+        out=(ch, h.out),
+        events=(event, h.events) if event else h.events,
+        invalid_after=NONE,
+    )
+
+
+def _top(
+    prev: str, chars: tuple[str, ...] | list[str], k: int = CANDIDATES
+) -> list[tuple[float, str]]:
+    scored = [(_lp(prev, c), c) for c in chars]
+    scored.sort(reverse=True)
+    return scored[:k]
+
+
+def _check_invalid(h: _Hyp, lead: int) -> bool:
+    """The pair (h.invalid_after, lead) must not be a valid GBK character."""
+    if h.invalid_after == NONE or lead == UNK:
+        return True
+    return (h.invalid_after << 8 | lead) not in tables().char
+
+
+def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
+    """Feed one byte of the true stream to the in-step parser."""
+    t = tables()
+    if h.pending == NONE:
+        if byte == UNK:
+            return [_Hyp(h.score, UNK, UNK, h.prev, h.out, h.events, h.invalid_after)]
+        if byte < 0x80:
+            # ASCII keeps the last high byte: an annotation inserted by the
+            # byte-level replace may stand between the two bytes of a target.
+            ch = chr(byte)
+            return [_emit(h, ch, _lp(h.prev, ch), h.last, None)]
+        if not _check_invalid(h, byte):
+            return []
+        return [_Hyp(h.score, byte, byte, h.prev, h.out, h.events, NONE)]
+    lead = h.pending
+    out: list[_Hyp] = []
+    if lead != UNK and byte != UNK:
+        found = t.char.get(lead << 8 | byte)
+        if found is None:
+            return []
+        ev = {"inferred": found} if inferred else None
+        return [_emit(h, found, _lp(h.prev, found), byte, ev)]
+    if lead != UNK:
+        pool: tuple[str, ...] | list[str] = t.by_lead.get(lead, ())
+    elif byte != UNK:
+        pool = t.by_trail.get(byte, ())
+    else:
+        pool = _common_chars()
+    top = _top(h.prev, pool)
+    if lead == UNK and byte == UNK:
+        # A whole character lost: often punctuation, which the model knows little of.
+        seen = {c for _, c in top}
+        top += [(_lp(h.prev, c), c) for c in _LOST_PUNCT if c not in seen]
+        # ... or nothing the model can tell: keep a "?" for it.
+        out.append(_emit(h, "?", LOST_CHAR_LOGPROB, UNK, {"lost_char": True}))
+    for score, ch in top:
+        code = t.code[ch]
+        if lead == UNK and not _check_invalid(h, code >> 8):
+            continue
+        out.append(_emit(h, ch, score, code & 0xFF, {"inferred": ch}))
+    return out
+
+
+def _feed_all(h: _Hyp, data: list[int], inferred: bool) -> list[_Hyp]:
+    hyps = [h]
+    for byte in data:
+        nxt: list[_Hyp] = []
+        for x in hyps:
+            nxt.extend(_feed(x, byte, inferred))
+        hyps = nxt
+    return hyps
+
+
+def _with(h: _Hyp, cost: float, event: dict[str, Any]) -> _Hyp:
+    return _Hyp(h.score - cost, h.pending, h.last, h.prev, h.out, (event, h.events),
+                h.invalid_after)
+
+
+def _skip_annotation(
+    h: _Hyp, i: int, body: str, chars: tuple[str, ...], eaten: bool
+) -> list[_Hyp]:
+    """Drop an annotation that follows the bytes of one of ``chars``.
+
+    If the parser holds a lead byte, the annotation was inserted inside a
+    character: its target is the previous byte plus that lead byte.  If the
+    ``(`` was eaten by an invalid pair, the ``?`` held one lost byte, which
+    the target's bytes give back.
+    """
+    t = tables()
+    out: list[_Hyp] = []
+    event = {"at": i, "annotation": body, "eaten_paren": eaten}
+    if eaten:
+        # The ? was (lost byte, "(").  The lost byte completes the target.
+        if h.pending == NONE:
+            # Lost byte is a lead: target = (last byte, lost byte).
+            for ch in chars:
+                code = t.code[ch]
+                if h.last not in (UNK, code >> 8) or h.last == NONE:
+                    continue
+                lead = code & 0xFF
+                if not _check_invalid(h, lead):
+                    continue
+                ev = dict(event, target=ch)
+                out.append(_Hyp(h.score - EATEN_COST, lead, lead, h.prev, h.out,
+                                (ev, h.events), NONE))
+        else:
+            # Lost byte is the trail of the pending character = the target.
+            for ch in chars:
+                code = t.code[ch]
+                if h.pending not in (UNK, code >> 8):
+                    continue
+                if h.pending == UNK and not _check_invalid(h, code >> 8):
+                    continue
+                ev = dict(event, target=ch, inferred=ch)
+                score = _lp(h.prev, ch) - EATEN_COST
+                out.append(_emit(h, ch, score, code & 0xFF, ev))
+        return out
+    # A "(" read in step while a lead byte is pending: inside a character.
+    # The target is (trail byte of the previous character, pending lead).
+    if h.pending == NONE:
+        return out
+    prev_code = t.code.get(h.prev)
+    if prev_code is None:
+        return out
+    for ch in chars:
+        code = t.code[ch]
+        if code >> 8 != prev_code & 0xFF or h.pending not in (UNK, code & 0xFF):
+            continue
+        ev = dict(event, target=ch)
+        pending = code & 0xFF if h.pending == UNK else h.pending
+        out.append(_Hyp(h.score - ANNOTATION_COST, pending, pending, h.prev, h.out,
+                        (ev, h.events), h.invalid_after))
+    return out
+
+
+def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, list[Any]] | None:
+    """The best in-step reading of ``text`` and its margin over ``text`` itself."""
+    t = tables()
+    n = len(text)
+    start = _Hyp(0.0, NONE, NONE, prev, None, None, NONE)
+    beams: dict[int, dict[tuple[int, int, str, int], _Hyp]] = {0: {start.key(): start}}
+
+    def push(i: int, h: _Hyp) -> None:
+        bucket = beams.setdefault(i, {})
+        old = bucket.get(h.key())
+        if old is None or h.score > old.score:
+            bucket[h.key()] = h
+
+    for i in range(n):
+        bucket = beams.pop(i, None)
+        if not bucket:
+            continue
+        hyps = sorted(bucket.values(), key=lambda h: -h.score)[:BEAM]
+        ch = text[i]
+        o = ord(ch)
+        ann = None
+        if i + 1 < n and (ch == "?" or ch == "("):
+            m = _ANNOTATION_BODY.match(text, i + 1)
+            if m:
+                ann = _annotation_chars(m.group()[:-1])
+                ann_end = m.end()
+        for h in hyps:
+            if o < 0x80:
+                if ch == "?":
+                    for x in _feed_all(h, [0x3F], False):
+                        push(i + 1, x)
+                    if h.pending == NONE:
+                        hs = _with(h, SPLIT_COST, {"at": i, "lost": "lead byte"})
+                        for x in _feed_all(hs, [UNK], True):
+                            push(i + 1, x)
+                    if h.pending != NONE:
+                        # Out of step: (trail, next lead) was an invalid pair.
+                        for x in _feed_all(h, [UNK], True):
+                            x = _Hyp(x.score - INVALID_COST, UNK, UNK, x.prev, x.out,
+                                     ({"at": i, "lost": "invalid pair"}, x.events), x.last)
+                            push(i + 1, x)
+                        # Out of step, a chunk ended on the trail byte: back in step.
+                        hs = _with(h, SPLIT_COST, {"at": i, "lost": "trail byte"})
+                        for x in _feed_all(hs, [UNK], True):
+                            push(i + 1, x)
+                        # Out of step, (trail, ASCII) was an invalid pair that ate
+                        # the ASCII character: back in step after it.
+                        he = _with(h, EATEN_ASCII_COST, {"at": i, "lost": "ascii"})
+                        for x in _feed_all(he, [UNK], True):
+                            for a in _EATEN_ASCII:
+                                push(i + 1, _emit(x, a, _lp(x.prev, a),
+                                                  x.last, {"inferred": a}))
+                    if ann is not None:
+                        for x in _skip_annotation(h, i, ann[0], ann[2], eaten=True):
+                            push(ann_end, x)
+                    continue
+                if ch == "(" and ann is not None and h.pending != NONE:
+                    for x in _skip_annotation(h, i, ann[0], ann[2], eaten=False):
+                        push(ann_end, x)
+                for x in _feed_all(h, [o], False):
+                    push(i + 1, x)
+                if h.pending != NONE and 0x21 <= o <= 0x7E:
+                    hf = _with(h, FULLWIDTH_COST, {"at": i, "fullwidth": ch})
+                    for x in _feed_all(hf, [0xA3, o | 0x80], False):
+                        push(i + 1, x)
+                continue
+            code = t.code.get(ch)
+            if code is None:
+                return None
+            if h.pending == NONE:
+                # In step: the character reads as itself.  Pinyin letters belong to
+                # annotations and keep the last byte of the text, like ASCII.
+                last = h.last if ch in _TONE_LETTERS else code & 0xFF
+                push(i + 1, _emit(h, ch, _lp(h.prev, ch), last, None))
+                continue
+            for x in _feed_all(h, [code >> 8, code & 0xFF], False):
+                push(i + 1, x)
+    final = beams.get(n, {})
+    ends = [
+        (h.score + (_lp(h.prev, following) if following else 0.0), h)
+        for h in final.values()
+        if h.pending == NONE
+    ]
+    if not ends:
+        return None
+    best_score, best = max(ends, key=lambda x: x[0])
+    pieces: list[str] = []
+    node = best.out
+    while node is not None:
+        pieces.append(node[0])
+        node = node[1]
+    repaired = "".join(reversed(pieces))
+    if repaired == text:
+        return None
+    identity = 0.0
+    p = prev
+    for c in text + following:
+        identity += _lp(p, c)
+        p = c
+    events: list[Any] = []
+    node = best.events
+    while node is not None:
+        events.append(node[0])
+        node = node[1]
+    events.reverse()
+    return repaired, best_score - identity, events
+
+
+def _islands(line: str) -> list[tuple[int, int]]:
+    """Windows of ``line`` around suspicious ``?``, merged when they overlap."""
+    spans: list[tuple[int, int]] = []
+    for m in GATE.finditer(line):
+        q = line.index("?", m.start())
+        start = max(0, q - 1)
+        while start > 0 and line[start] == "?":
+            start -= 1
+        # Take in annotations just before: the byte-level replace may have put
+        # one between the two bytes of the character the "?" belongs to.
+        while start > 0 and line[start] == ")":
+            m2 = _ANNOTATION_BEFORE.search(line, 0, start + 1)
+            if m2 is None or m2.start() == 0:
+                break
+            start = m2.start() - 1
+        end = min(len(line), q + MAX_ISLAND)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+@register("resync", switch="fix_resync", gate=GATE)
+def fix_resync(text: str, config: FixConfig) -> Step | None:
+    """Re-read islands of text that a chunked GBK decoder read one byte off.
+
+    >>> fix_resync("不同語法元素的??Q句話說", FixConfig()).edits[0].after
+    '。換'
+    """
+    found: list[tuple[int, str, str, float, list[Any]]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        for start, end in _islands(body):
+            island = body[start:end]
+            prev = body[start - 1] if start else ""
+            following = body[end] if end < len(body) else ""
+            result = _decode_island(island, prev, following)
+            if result is not None:
+                repaired, margin, events = result
+                found.append((pos + start, island, repaired, margin, events))
+        pos += len(line)
+    if not found or max(f[3] for f in found) < RESYNC_MARGIN:
+        return None
+    edits: list[Edit] = []
+    for start, island, repaired, margin, events in found:
+        if margin < RESYNC_MARGIN_CONFIRMED:
+            continue
+        # Shrink the edit to the part that changed.
+        a = 0
+        while a < min(len(island), len(repaired)) and island[a] == repaired[a]:
+            a += 1
+        b = 0
+        while b < min(len(island), len(repaired)) - a and island[-1 - b] == repaired[-1 - b]:
+            b += 1
+        before = island[a : len(island) - b]
+        after = repaired[a : len(repaired) - b]
+        confidence = 1.0 / (1.0 + math.exp(-(margin - RESYNC_MARGIN_CONFIRMED)))
+        evidence = {
+            "codec": "gbk",
+            "margin_nats": round(margin, 2),
+            "confirmed_by_other_islands": margin < RESYNC_MARGIN,
+            "events": events,
+        }
+        edits.append(Edit(start + a, start + a + len(before), before, after,
+                          round(confidence, 4), evidence))
+    if not edits:
+        return None
+    return Step("resync", tuple(edits), {"codec": "gbk"})

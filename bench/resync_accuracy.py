@@ -1,0 +1,227 @@
+"""Accuracy of the resync repair on the content-farm pipeline, and its false positives.
+
+Pipeline, per paragraph of zh_hans.dev.txt: character-level simplified→traditional
+conversion, a byte-level pinyin leak on GBK bytes, chunked GBK decoding, NFKC.
+Reports the share of paragraphs whose misaligned islands are all repaired
+(compared after NFKC and after the annotation fixer), and the number of clean
+corpus lines the resync fixer changes.
+
+    python bench/resync_accuracy.py [--limit N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+from metrics import cer  # type: ignore[import-not-found]
+
+from zhfix.config import FixConfig
+from zhfix.damage.script import char_convert
+from zhfix.resync import GATE, fix_resync
+
+_ANN = re.compile("\\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,8}\\)")
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+ONLY_RESYNC = FixConfig(
+    fix_mojibake=False, fix_latin_mojibake=False, fix_annotations=True,
+    restore_punctuation=False, fix_resync=True,
+)
+
+
+def leak_bytes(text: str, seed: int) -> bytes:
+    """Byte-level find-and-replace of pinyin after a few characters' GBK bytes."""
+    from pypinyin import Style, pinyin
+
+    rng = random.Random(seed)
+    data = text.encode("gbk")
+    # Targets: characters whose bytes straddle two characters, and ordinary ones.
+    cands = []
+    for a, b in itertools.pairwise(text):
+        ea, eb = a.encode("gbk"), b.encode("gbk")
+        if len(ea) == 2 and len(eb) == 2:
+            try:
+                x = (ea[1:] + eb[:1]).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if "\u4e00" <= x <= "\u9fff":
+                cands.append(x)
+    hans = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    targets = (rng.sample(cands, min(1, len(cands))) if cands else []) + rng.sample(
+        hans, min(2, len(hans)))
+    for t in targets:
+        r = pinyin(t, style=Style.TONE)[0][0]
+        pat, ins = t.encode("gbk"), f"({r})".encode("gbk")
+        out = bytearray()
+        i = 0
+        while i < len(data):
+            if data[i : i + 2] == pat:
+                out += pat + ins
+                i += 2
+            else:
+                out.append(data[i])
+                i += 1
+        data = bytes(out)
+    return data
+
+
+def decode_dbcs_stream(data: bytes, seed: int) -> str:
+    """Chunked decoding: any high byte starts a pair; invalid pair or cut lead → ?."""
+    rng = random.Random(seed)
+    size = rng.randint(16, 128)
+    res = []
+    for a in range(0, len(data), size):
+        c = data[a : a + size]
+        i = 0
+        while i < len(c):
+            x = c[i]
+            if x < 0x80:
+                res.append(chr(x))
+                i += 1
+            elif i + 1 < len(c):
+                try:
+                    res.append(c[i : i + 2].decode("gbk"))
+                except UnicodeDecodeError:
+                    res.append("?")
+                i += 2
+            else:
+                res.append("?")
+                i += 1
+    return "".join(res)
+
+
+def _repair(text: str) -> str:
+    """Resync, then the annotation fixer, as the pipeline runs them."""
+    from zhfix.annotations import remove_annotations
+    from zhfix.explain import apply_edits
+
+    for fixer in (fix_resync, remove_annotations):
+        step = fixer(text, ONLY_RESYNC)
+        if step is not None:
+            text = apply_edits(text, step.edits)
+    return text
+
+
+def _lines(name: str) -> list[str]:
+    with open(CORPUS / name, encoding="utf-8") as f:
+        return [x for x in f.read().splitlines() if x.strip()]
+
+
+def _margins(sample: list[str]) -> None:
+    """What set RESYNC_MARGIN: margins on clean NFKC'd lines against damaged islands."""
+    from zhfix.resync import _decode_island, _islands
+
+    def margins(line: str) -> list[tuple[float, str, str]]:
+        found = []
+        for s, e in _islands(line):
+            before = line[s - 1] if s else ""
+            after = line[e] if e < len(line) else ""
+            r = _decode_island(line[s:e], before, after)
+            if r:
+                found.append((r[1], line[s:e][:30], r[0][:30]))
+        return found
+
+    clean: list[tuple[float, str, str]] = []
+    gated = 0
+    for name in ("zh_hans.dev.txt", "zh_hant.dev.txt"):
+        for line in _lines(name):
+            line = unicodedata.normalize("NFKC", line)
+            if GATE.search(line):
+                gated += 1
+                clean += margins(line)
+    clean.sort(reverse=True)
+    print(f"clean NFKC'd lines through the gate: {gated}; islands with an alternative: "
+          f"{len(clean)}")
+    for m, a, b in clean[:10]:
+        print(f"  {m:7.1f}  {a} -> {b}")
+    damaged: list[float] = []
+    for i, line in enumerate(sample):
+        trad = char_convert(line, seed=i).text
+        try:
+            data = leak_bytes(trad, seed=i)
+        except UnicodeEncodeError:
+            continue
+        obs = unicodedata.normalize("NFKC", decode_dbcs_stream(data, seed=i))
+        damaged += [m for m, _, _ in margins(obs)]
+    damaged.sort()
+    if damaged:
+        qs = [damaged[int(q * len(damaged))] for q in (0.05, 0.1, 0.25, 0.5)]
+        print(f"damaged islands: {len(damaged)}; margin quantiles 5/10/25/50%: "
+              + " ".join(f"{q:.1f}" for q in qs))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=400)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fp", action="store_true", help="also run every clean corpus line")
+    ap.add_argument(
+        "--margins", action="store_true",
+        help="margins of the best alternative on clean (NFKC'd) and damaged islands",
+    )
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    lines = [x for x in _lines("zh_hans.dev.txt") if 20 <= len(x) <= 300]
+    sample = rng.sample(lines, args.limit)
+    ok = damaged = ok_resync = worse = total_chars = 0
+    err_before = err_after = 0.0
+    fails = []
+    t0 = time.time()
+    for i, line in enumerate(sample):
+        trad = char_convert(line, seed=i).text
+        try:
+            data = leak_bytes(trad, seed=i)
+        except UnicodeEncodeError:
+            continue
+        obs = unicodedata.normalize("NFKC", decode_dbcs_stream(data, seed=i))
+        if obs == unicodedata.normalize("NFKC", trad):
+            continue
+        damaged += 1
+        fixed = _repair(obs)
+        want = unicodedata.normalize("NFKC", trad)
+        if unicodedata.normalize("NFKC", fixed) == want:
+            ok += 1
+        if _ANN.sub("", unicodedata.normalize("NFKC", fixed)) == want:
+            ok_resync += 1
+        err_before += cer(obs, want) * len(want)
+        err_after += cer(unicodedata.normalize("NFKC", fixed), want) * len(want)
+        total_chars += len(want)
+        if cer(unicodedata.normalize("NFKC", fixed), want) > cer(obs, want):
+            worse += 1
+        else:
+            fails.append((trad, obs, fixed))
+    dt = time.time() - t0
+    print(f"damaged paragraphs: {damaged}; restored (NFKC-equal): {ok} "
+          f"({ok / max(1, damaged):.1%}); {dt:.1f}s")
+    print(f"restored once every in-step (pinyin) is dropped: {ok_resync} "
+          f"({ok_resync / max(1, damaged):.1%})")
+    print(f"character error rate: {err_before / max(1, total_chars):.2%} as damaged, "
+          f"{err_after / max(1, total_chars):.2%} repaired; paragraphs made worse: {worse}")
+    for trad, obs, fixed in fails[:8]:
+        print("  want:", trad[:90])
+        print("  got: ", fixed[:90])
+        print("  obs: ", obs[:90])
+    if args.margins:
+        _margins(sample)
+    if args.fp:
+        changed = 0
+        gated = 0
+        for name in ("zh_hans.dev.txt", "zh_hant.dev.txt"):
+            for line in _lines(name):
+                if not GATE.search(line):
+                    continue
+                gated += 1
+                if fix_resync(line, ONLY_RESYNC) is not None:
+                    changed += 1
+                    print("  FP:", line[:120])
+        print(f"clean lines through the gate: {gated}; changed: {changed}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Resynchronising GBK text read one byte off, with annotations inside characters."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+import zhfix
+from zhfix.config import FixConfig
+from zhfix.explain import apply_edits
+from zhfix.resync import GATE, fix_resync
+
+CONFIG = FixConfig()
+
+
+def leak(text: str, table: dict[str, str]) -> bytes:
+    """A find-and-replace of ``(reading)`` after each target's GBK bytes."""
+    data = text.encode("gbk")
+    for ch, reading in table.items():
+        pattern, insert = ch.encode("gbk"), f"({reading})".encode("gbk")
+        out = bytearray()
+        i = 0
+        while i < len(data):
+            if data[i : i + 2] == pattern:
+                out += pattern + insert
+                i += 2
+            else:
+                out.append(data[i])
+                i += 1
+        data = bytes(out)
+    return data
+
+
+def chunked(data: bytes, splits: list[int]) -> str:
+    """Decode chunks on their own: a high byte starts a pair; bad pair or cut lead → ?."""
+    bounds = [0, *sorted(splits), len(data)]
+    out: list[str] = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        chunk = data[a:b]
+        i = 0
+        while i < len(chunk):
+            if chunk[i] < 0x80:
+                out.append(chr(chunk[i]))
+                i += 1
+            elif i + 1 < len(chunk):
+                try:
+                    out.append(chunk[i : i + 2].decode("gbk"))
+                except UnicodeDecodeError:
+                    out.append("?")
+                i += 2
+            else:
+                out.append("?")
+                i += 1
+    return unicodedata.normalize("NFKC", "".join(out))
+
+
+def split_inside(text: str, ch: str) -> list[int]:
+    """A chunk boundary between the two bytes of the first ``ch``."""
+    return [len(text[: text.index(ch)].encode("gbk")) + 1]
+
+
+def repair(text: str) -> str:
+    step = fix_resync(text, CONFIG)
+    return text if step is None else apply_edits(text, step.edits)
+
+
+def test_a_cut_full_stop_and_the_pair_it_spoils() -> None:
+    # 。 = A1 A3 is cut; A3 pairs with 93 (換 = 93 51) into an invalid pair; 51 is Q.
+    # On its own that island is weak evidence; the long misaligned run that a
+    # second cut makes in the next paragraph shows the text went through a
+    # broken decoder, and then both are repaired.
+    original = "我們已經討論過這個計劃。換句話說，所有人都同意。\n下一步是準備會議的資料和場地。"
+    splits = split_inside(original, "。") + split_inside(original, "準")
+    damaged = chunked(leak(original, {}), splits)
+    assert damaged.startswith("我們已經討論過這個計劃??Q句話說")
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+    alone = chunked(leak(original.split("\n")[0], {}), splits[:1])
+    assert repair(alone) == alone
+
+
+def test_annotation_inside_a_character_and_a_long_misaligned_run() -> None:
+    # 總 = BF 82 straddles 每|個 (C3 BF|82 80): "(zǒng)" lands inside 個, its "("
+    # is eaten by an invalid pair, and the reader stays one byte off.
+    original = "每個人的工作都很重要，請準時到達會場。"
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert damaged.startswith("每?zǒng)?")
+    fixed = repair(damaged)
+    assert fixed.startswith("每個人的工作都很重要")
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    events = [ev for e in step.edits for ev in e.evidence["events"]]
+    assert {"at": 1, "annotation": "zǒng", "eaten_paren": True, "target": "總"} in events
+
+
+def test_repairs_never_increase_the_distance() -> None:
+    originals = [
+        "這個軟體在啟動時會讀取設定檔，然後連線到伺服器。",
+        "請在對話方塊中選擇要匯出的檔案格式，再按下確定。",
+        "如果找不到指定的目錄，程式會自動建立一個新的目錄。",
+    ]
+    for original in originals:
+        for cut in original[3:12]:
+            if len(cut.encode("gbk")) != 2:
+                continue
+            damaged = chunked(leak(original, {}), split_inside(original, cut))
+            fixed = repair(damaged)
+            want = unicodedata.normalize("NFKC", original)
+            wrong_before = sum(a != b for a, b in zip(damaged, want, strict=False))
+            wrong_after = sum(a != b for a, b in zip(fixed, want, strict=False))
+            assert wrong_after <= wrong_before + abs(len(fixed) - len(want)), (damaged, fixed)
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "你知道嗎?我不知道?真的?",
+        "這是什麼?為什麼會這樣?",
+        "請問: 這個選項(option)要怎麼設定?",
+        "第一行?第二行??第三行",
+        "what? 中文?English?",
+    ],
+)
+def test_question_marks_in_clean_text_stay(clean: str) -> None:
+    assert fix_resync(clean, CONFIG) is None
+    assert zhfix.fix_text(clean, fix_resync=True, restore_punctuation=False) == clean
+
+
+def test_gate_needs_a_question_mark_next_to_non_ascii() -> None:
+    assert GATE.search("中?文")
+    assert GATE.search("?zǒng)")
+    assert not GATE.search("what? yes?")
+    assert not GATE.search("中文，沒有問號")
+
+
+def test_plan_replays() -> None:
+    original = "每個人的工作都很重要，請準時到達會場。"
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    explained = zhfix.fix_and_explain(damaged)
+    assert zhfix.apply_plan(damaged, explained.steps) == explained.text
+    assert any(s.fixer == "resync" for s in explained.steps)
