@@ -1,1 +1,247 @@
-"""Placeholder: being written."""
+"""Repair Latin-family mojibake through ftfy, leaving Chinese text to zhfix.
+
+UTF-8 read as Windows-1252 or Latin-1 (``donâ€™t``, ``cafÃ©``) is what ftfy
+repairs best, so zhfix hands it such spans and nothing else:
+
+- only runs of non-CJK characters between line breaks are given to ftfy, and
+  only those that hold a UTF-8 lead byte read as Latin-1 followed by a
+  continuation byte (the gate), so CJK punctuation, fullwidth forms and curly
+  quotes around them never reach it;
+- only ``ftfy.fix_encoding`` runs (no width, quote or punctuation changes), and
+  with ``replace_lossy_sequences`` off, so nothing becomes U+FFFD here;
+- a change is kept only when it yields Latin-family text (:func:`is_latin_family`);
+  a span whose repair would yield any CJK character is refused whole
+  (``æ–‡ä»¶`` is UTF-8 Chinese read as Windows-1252: the CJK fixer's work);
+- a span whose bytes (read back through Windows-1252) are not valid UTF-8 but read
+  as plausible GBK or Big5 Chinese is CJK mojibake (``ÓÃ»§²»´æÔÚ`` is
+  ``用户不存在`` in GBK read as Windows-1252): ftfy would half-repair it into
+  ``Óû§²»´æÔÚ``, so it is left whole for :mod:`zhfix.mojibake`;
+- a fragment that stands alone between quotation marks (``显示成“Ã©”``) is
+  mentioned, not used: text that explains mojibake quotes it, so it stays.
+
+>>> fix_latin_mojibake("文件名 donâ€™t care", FixConfig()).edits[0].after
+'’'
+>>> fix_latin_mojibake("ÓÃ»§²»´æÔÚ", FixConfig()) is None
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import cache
+from typing import Any
+
+from zhfix import lm
+from zhfix.bytesdecode import best_decoding
+from zhfix.chars import han_count
+from zhfix.config import FixConfig
+from zhfix.explain import Edit, Step
+from zhfix.pipeline import register
+
+#: The codec through which UTF-8 bytes were misread: Windows-1252 with its five
+#: undefined bytes passed through as C1 controls (ftfy's "sloppy" variant).
+SLOPPY_1252 = "sloppy-windows-1252"
+
+#: A run of mojibake that reads as GBK/Big5 Chinese with at least this many Han
+#: characters, and at least :data:`MIN_CJK_SCORE` per character under
+#: :mod:`zhfix.lm`, is left to the CJK fixer.  One character is not enough: two
+#: UTF-8 bytes of a Latin letter often form one GBK character (``Ã©`` → ``茅``).
+MIN_CJK_HAN = 2
+#: The same threshold as zhfix.escapes.MIN_LEGACY_SCORE, measured there on Han
+#: runs of the clean corpus against random bytes.
+MIN_CJK_SCORE = -9.5
+
+#: Confidence of a repair ftfy makes by re-encoding the whole run, and of one it
+#: makes piecemeal (``decode_inconsistent_utf8``, ``restore_byte_a0`` …).
+CONFIDENCE_WHOLE = 0.95
+CONFIDENCE_PIECEMEAL = 0.85
+
+#: How often ftfy is run over one span: it sometimes repairs part of a span
+#: per pass (``decode_inconsistent_utf8``); two-layer mojibake needs two.
+MAX_FTFY_PASSES = 3
+
+#: ftfy's options: encoding repairs only.
+_FTFY_OPTIONS: dict[str, Any] = {
+    "unescape_html": False,
+    "remove_terminal_escapes": False,
+    "replace_lossy_sequences": False,
+    "fix_latin_ligatures": False,
+    "fix_character_width": False,
+    "uncurl_quotes": False,
+    "fix_line_breaks": False,
+    "remove_control_chars": False,
+    "normalization": None,
+}
+
+
+def _gate_pattern() -> str:
+    # A UTF-8 lead byte (0xC2-0xF4) read as Latin-1 is one of Â…ô; a
+    # continuation byte (0x80-0xBF) read as Windows-1252 or Latin-1 is one of
+    # the characters below, derived from the codecs.
+    cont = bytes(range(0x80, 0xC0))
+    chars = sorted(set(cont.decode("latin-1")) | set(cont.decode("cp1252", errors="ignore")))
+    # "Ã " is "à" (C3 A0) whose no-break space became a space.
+    return "[\u00c2-\u00f4][" + "".join(re.escape(c) for c in chars) + "]|\u00c3 "
+
+
+GATE = re.compile(_gate_pattern())
+
+#: Characters that end a span given to ftfy: line breaks and anything from the
+#: CJK blocks up (CJK punctuation, kana, Han, Hangul, fullwidth forms).
+_SPAN = re.compile("[^\n\r\u2e80-\U0010ffff]+")
+
+#: CJK characters a repair must not produce.
+_CJK = re.compile(
+    "[\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff]"
+)
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+#: Outside the Latin family: anything but ASCII, Latin-1, Latin Extended-A/B and
+#: Additional, general punctuation, currency, letterlike symbols, arrows and
+#: mathematical operators.  Greek and Cyrillic are left out on purpose: GBK text
+#: read as Windows-1252 often forms valid UTF-8 for them (为 → Ϊ, 学 → ѧ).
+_NOT_LATIN = re.compile(
+    "[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u20a0-\u20cf\u2100-\u214f\u2190-\u22ff]"
+)
+
+
+@cache
+def _ftfy() -> tuple[Any, Any]:
+    import ftfy
+    import ftfy.bad_codecs  # registers the sloppy codecs
+
+    return ftfy.fix_encoding_and_explain, ftfy.TextFixerConfig(**_FTFY_OPTIONS)
+
+
+def is_cjk_mojibake(span: str) -> bool:
+    """True if ``span``, read back as Windows-1252 bytes, is plausible GBK/Big5
+    Chinese and not UTF-8: mojibake for :mod:`zhfix.mojibake`, not for ftfy.
+
+    The whole span is judged at once: GBK and Big5 put some trail bytes in the
+    ASCII range, so their mojibake is cut into short pieces by ASCII letters,
+    and a piece alone can look like UTF-8 (``×´`` is valid UTF-8 for ``״``).
+
+    >>> is_cjk_mojibake("ÓÃ»§²»´æÔÚ"), is_cjk_mojibake("Ã©"), is_cjk_mojibake("â€™")
+    (True, False, False)
+    """
+    _ftfy()  # registers the codec
+    try:
+        data = span.encode(SLOPPY_1252)
+    except UnicodeEncodeError:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return False
+    found = best_decoding(data, ("gbk", "big5", "gb18030", "cp950"))
+    if found is None:
+        return False
+    reading = found[1]
+    if han_count(reading) < MIN_CJK_HAN:
+        return False
+    # Score the non-ASCII runs of the reading only: the ASCII between them is
+    # the same in every reading.
+    runs = _NON_ASCII_RUN.findall(reading)
+    chars = sum(len(r) for r in runs)
+    return sum(lm.logprob(r) for r in runs) / chars >= MIN_CJK_SCORE
+
+
+def is_latin_family(text: str) -> bool:
+    """True if ``text`` is made of Latin letters, Latin punctuation and symbols.
+
+    >>> is_latin_family("café – “ok” ≥ 3 €"), is_latin_family("״̬"), is_latin_family("文")
+    (True, False, False)
+    """
+    return not _NOT_LATIN.search(text)
+
+
+#: Quotation marks: mojibake standing between them is mentioned, not used.
+QUOTES = frozenset("\"'`“”‘’「」『』«»‹›")
+
+
+def is_quoted(text: str, start: int, end: int) -> bool:
+    """True if ``text[start:end]`` touches a quotation mark and no letter or digit.
+
+    Text that explains mojibake quotes it (``显示成“Ã©”``); mojibake in use sits
+    inside words (``cafÃ©``) or between them.
+
+    >>> is_quoted("显示成“Ã©”", 4, 6), is_quoted("“cafÃ©”", 4, 6), is_quoted("a Ã© b", 2, 4)
+    (True, False, False)
+    """
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before.isalnum() or after.isalnum():
+        return False
+    return before in QUOTES or after in QUOTES
+
+
+def _span_edits(text: str, start: int, end: int) -> list[Edit]:
+    span = text[start:end]
+    fix_and_explain, ftfy_config = _ftfy()
+    fixed = span
+    plan: list[list[str]] = []
+    # ftfy may repair part of a span and leave the rest for another pass.
+    for _ in range(MAX_FTFY_PASSES):
+        result = fix_and_explain(fixed, ftfy_config)
+        if result.text == fixed:
+            break
+        fixed = result.text
+        plan.extend(list(step) for step in (result.explanation or []))
+    # A repair that yields CJK characters is mojibake of Chinese text: all of
+    # it is for the CJK fixer, even the quotes ftfy would repair on the way.
+    if fixed == span or _CJK.search(fixed) or is_cjk_mojibake(span):
+        return []
+    whole = bool(plan) and plan[0][0] == "encode"
+    edits: list[Edit] = []
+    opcodes = difflib.SequenceMatcher(None, span, fixed, autojunk=False).get_opcodes()
+    changed = [False] * len(span)
+    for op, a1, a2, _, _ in opcodes:
+        if op != "equal":
+            changed[a1:a2] = [True] * (a2 - a1)
+
+    def in_fragment(i: int) -> bool:
+        # Quotation marks are Windows-1252 characters too (“ is 0x93): one that
+        # ftfy changes is part of the mojibake, not a quote around it.
+        ch = span[i]
+        return not ch.isascii() and not ch.isspace() and (ch not in QUOTES or changed[i])
+
+    for op, a1, a2, b1, b2 in opcodes:
+        if op == "equal":
+            continue
+        after = fixed[b1:b2]
+        if not is_latin_family(after):
+            continue
+        # The fragment: the change, widened over the non-ASCII characters
+        # around it up to a space or a quotation mark.
+        r1, r2 = a1, a2
+        while r1 > 0 and in_fragment(r1 - 1):
+            r1 -= 1
+        while r2 < len(span) and in_fragment(r2):
+            r2 += 1
+        if is_quoted(text, start + r1, start + r2):
+            continue
+        evidence = {"ftfy": plan, "fragment": span[r1:r2]}
+        confidence = CONFIDENCE_WHOLE if whole else CONFIDENCE_PIECEMEAL
+        edits.append(Edit(start + a1, start + a2, span[a1:a2], after, confidence, evidence))
+    return edits
+
+
+@register("latin_mojibake", switch="fix_latin_mojibake", gate=GATE)
+def fix_latin_mojibake(text: str, config: FixConfig) -> Step | None:
+    """Repair Latin-family mojibake in the spans that show it, through ftfy.
+
+    >>> step = fix_latin_mojibake("The cafÃ© is â€œopenâ€\\x9d.", FixConfig())
+    >>> [(e.before, e.after) for e in step.edits]
+    [('Ã©', 'é'), ('â€œ', '“'), ('â€\\x9d', '”')]
+    """
+    edits: list[Edit] = []
+    for m in _SPAN.finditer(text):
+        if GATE.search(m.group(0)):
+            edits.extend(_span_edits(text, m.start(), m.end()))
+    if not edits:
+        return None
+    return Step("latin_mojibake", tuple(edits))
