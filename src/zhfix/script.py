@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from zhfix.explain import Edit, Step
-from zhfix.machine import MachineVerdict, Tally, tally_lines, verdict
+from zhfix.machine import MachineVerdict, Tally, table_inverse, tally_lines, verdict
 
 #: zhfix script name → OpenCC config.
 OPENCC_CONFIGS: dict[str, str] = {
@@ -106,6 +106,23 @@ def keeps_genuine_line(tally: Tally) -> bool:
     return tally.context_choices > 0 and not tally.table_choices
 
 
+def undo_table(line: str, simplified: str) -> str:
+    """``simplified`` (OpenCC ``t2s`` of ``line``) with the table's own inverse where it is sure.
+
+    In a character-converted text a traditional character that the table gives
+    for one simplified character only came from that character, whatever
+    phrase-level ``t2s`` would make of it (``計畫`` → ``计划`` in genuine text,
+    but a table wrote ``畫`` only for ``画``).
+
+    >>> undo_table("計畫暱稱", "计划暱称")
+    '计画昵称'
+    """
+    if len(line) != len(simplified):
+        return simplified
+    inverse = table_inverse()
+    return "".join(inverse.get(a, s) for a, s in zip(line, simplified, strict=True))
+
+
 def restore_original(text: str) -> tuple[str, MachineVerdict, int]:
     """Undo machine simplified → traditional conversion of ``text``, if it is one.
 
@@ -145,7 +162,7 @@ def restore_original(text: str) -> tuple[str, MachineVerdict, int]:
             kept += 1
             out.append(line)
         else:
-            out.append(new)
+            out.append(undo_table(line, new))
     return "".join(out), found, kept
 
 
