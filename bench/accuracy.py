@@ -10,11 +10,14 @@ from its position, repaired by every tool, and compared with the reference:
   finding on.
 
 Documents where the damage changes nothing are not counted; those skipped for
-too few Han characters or a codec that cannot encode them are reported.
+too few Han characters or a codec that cannot encode them are reported.  A
+time budget per task (quick runs) bounds the run when a tool is slow: the
+documents come in random order, so those measured are still a random sample.
 """
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +70,7 @@ class KindScore:
 
     kind: str
     corpus: str
+    offered: int = 0
     seen: int = 0
     docs: int = 0
     few_han: int = 0
@@ -78,7 +82,7 @@ class KindScore:
     tools: dict[str, ToolScore] = field(default_factory=dict)
 
     def add(self, other: KindScore) -> None:
-        for name in ("seen", "docs", "few_han", "unencodable", "unchanged", "length",
+        for name in ("offered", "seen", "docs", "few_han", "unencodable", "unchanged", "length",
                      "damaged_distance", "flagged"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name, score in other.tools.items():
@@ -94,6 +98,7 @@ class KindScore:
             "lossy": kind.lossy,
             "lines_per_doc": kind.group,
             "min_han": kind.min_han,
+            "offered": self.offered,
             "seen": self.seen,
             "docs": self.docs,
             "skipped": {
@@ -122,12 +127,25 @@ def _zhfix_explained(text: str) -> tuple[str, bool]:
     return explained.text, explained.text != text or bool(explained.findings)
 
 
-def score_chunk(kind_name: str, corpus: str, docs: Sequence[tuple[int, str]]) -> KindScore:
-    """Damage and repair ``docs`` (index, text) with every tool."""
+def score_chunk(
+    kind_name: str,
+    corpus: str,
+    docs: Sequence[tuple[int, str]],
+    seconds: float | None = None,
+) -> KindScore:
+    """Damage and repair ``docs`` (index, text) with every tool.
+
+    With ``seconds``, documents are taken in order until that much time has
+    passed: a slow tool is then measured on fewer documents, not for longer.
+    """
     kind = kinds_by_name()[kind_name]
     all_tools = tools()
     score = KindScore(kind_name, corpus, tools={name: ToolScore() for name in all_tools})
+    score.offered = len(docs)
+    deadline = None if seconds is None else time.perf_counter() + seconds
     for index, doc in docs:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         score.seen += 1
         if not eligible(doc, kind):
             score.few_han += 1

@@ -56,20 +56,21 @@ def clean_table(results: dict[str, Any]) -> Table:
 
 def throughput_table(results: dict[str, Any]) -> Table:
     rows = results["throughput"]
-    header = ["input", "tool", "jobs", "MB/s", "MB/CPU-s", "peak RSS MB",
+    header = ["input", "tool", "jobs", "lines timed", "MB/s", "MB/CPU-s", "peak RSS MB",
               "zhfix ÷ tool (wall)", "(CPU)"]
     zhfix = {(r["input"], r["jobs"]): r for r in rows
              if r["tool"] == "zhfix" and "error" not in r}
     body = []
     for row in rows:
         if "error" in row:
-            body.append([row["input"], row["tool"], str(row["jobs"]), "failed", "-", "-", "-",
-                         row["error"][:60]])
+            body.append([row["input"], row["tool"], str(row["jobs"]), "-", "failed", "-", "-",
+                         "-", row["error"][:60]])
             continue
         base = zhfix.get((row["input"], row["jobs"]))
         ratios = [f"{base[k] / row[k]:.2f}×" if base and row[k] else "-"
                   for k in ("mb_per_s", "mb_per_cpu_s")]
-        body.append([row["input"], row["tool"], str(row["jobs"]), f"{row['mb_per_s']:.2f}",
+        body.append([row["input"], row["tool"], str(row["jobs"]), f"{row['lines_timed']:,}",
+                     f"{row['mb_per_s']:.2f}",
                      f"{row['mb_per_cpu_s']:.2f}", f"{row['peak_rss_mb']:.0f}", *ratios])
     return header, body
 
@@ -131,6 +132,15 @@ def text_report(results: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _budget_note(meta: dict[str, Any]) -> str:
+    seconds = meta.get("task_seconds")
+    if not seconds:
+        return ""
+    return (f" In this {meta['mode']} run each kind and corpus had a sample of documents "
+            f"in random order and stopped after {seconds} s, so *docs* is what a tool's "
+            "speed allowed.")
+
+
 def markdown_report(results: dict[str, Any]) -> str:
     meta = results["meta"]
     versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
@@ -165,7 +175,7 @@ def markdown_report(results: dict[str, Any]) -> str:
         "close a repair gets. Codec and byte-level kinds use only documents with at "
         "least 4 Han characters; documents the damage leaves unchanged are not "
         "counted. A `!` after a CER means the tool raised an exception on some "
-        "documents (counted as unrepaired).",
+        "documents (counted as unrepaired)." + _budget_note(meta),
         "",
         f"Documents available: {pools}.",
         "",
@@ -183,10 +193,12 @@ def markdown_report(results: dict[str, Any]) -> str:
         parts += [
             "## Throughput",
             "",
-            f"{tp['lines']:,} lines ({tp['bytes']['clean'] / 1e6:.1f} MB of UTF-8) from both "
-            f"corpora, clean, and damaged ({tp['damaged_lines']:,} lines damaged by one of: "
+            f"{tp['lines']:,} lines ({tp['bytes']['clean'] / 1e6:.1f} MB of UTF-8), taken from "
+            f"the two corpora in turn, clean, and damaged ({tp['damaged_lines']:,} lines "
+            "damaged by one of: "
             f"{', '.join(tp['damage_mix'])}). One call per line; each measurement in a fresh "
-            "process, warmed up, the median of several runs; the processes of all tools take "
+            "process, warmed up, the median of several passes, each pass stopping after "
+            f"{meta.get('run_seconds')} s at most (*lines timed*); the processes of all tools take "
             "turns over several rounds and the median round is shown. *MB/CPU-s* divides by "
             "the CPU time spent in the tool (summed over workers), which other load on the "
             "machine disturbs less than wall time. Peak RSS is that of the largest process "

@@ -60,15 +60,25 @@ class Mode:
     rounds: int
     #: Documents per task handed to a worker process.
     chunk: int
+    #: Time budget of one accuracy task (one kind on one corpus in quick runs).
+    task_seconds: float | None = None
+    #: Time budget of one timed pass over the throughput input.
+    run_seconds: float | None = None
 
 
-#: The full run takes the whole corpus.  The quick run's sizes were set so that
-#: it finishes in under two minutes on the 2-core development machine with
-#: ``--jobs 2``; the tiny run exists for the end-to-end test.
+#: The full run takes the whole corpus for accuracy; each throughput pass stops
+#: after a minute, so that a slow tool costs time in proportion to the tools.
+#: The quick run's sizes and budgets keep it under two minutes on the 2-core
+#: development machine with ``--jobs 2`` (measured: about 80 s with the sizes
+#: alone, and the budgets bound it whatever the speed of the tools: 44 accuracy
+#: tasks x 2.5 s / 2 workers + 12 throughput processes x (3 x 0.8 s + start-up)).
+#: The tiny run exists for the end-to-end test.
 MODES = {
-    "full": Mode("full", None, None, None, repeats=1, rounds=3, chunk=2000),
-    "quick": Mode("quick", 150, 4000, 600_000, repeats=3, rounds=2, chunk=150),
-    "tiny": Mode("tiny", 12, 40, 20_000, repeats=1, rounds=1, chunk=12),
+    "full": Mode("full", None, None, None, repeats=1, rounds=3, chunk=2000, run_seconds=60.0),
+    "quick": Mode("quick", 150, 4000, 600_000, repeats=3, rounds=1, chunk=150,
+                  task_seconds=2.5, run_seconds=0.8),
+    "tiny": Mode("tiny", 12, 40, 20_000, repeats=1, rounds=1, chunk=12,
+                 task_seconds=5.0, run_seconds=1.0),
 }
 
 #: Single-line kinds mixed, line by line, into the damaged throughput input.
@@ -113,10 +123,13 @@ def sample(items: list[Any], n: int | None, label: str) -> list[Any]:
     if n is None or n >= len(items):
         return items
     rng = random.Random(label)
-    return [items[i] for i in sorted(rng.sample(range(len(items)), n))]
+    # Random order: a task cut short by its time budget has measured a random sample.
+    return [items[i] for i in rng.sample(range(len(items)), n)]
 
 
-def _score_task(task: tuple[str, str, list[tuple[int, str]]]) -> accuracy.KindScore:
+def _score_task(
+    task: tuple[str, str, list[tuple[int, str]], float | None],
+) -> accuracy.KindScore:
     return accuracy.score_chunk(*task)
 
 
@@ -134,7 +147,7 @@ def _pool_map(func: Any, tasks: list[Any], jobs: int) -> list[Any]:
 def run_accuracy(
     corpora: dict[str, list[str]], kinds: list[Kind], mode: Mode, jobs: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    tasks: list[tuple[str, str, list[tuple[int, str]]]] = []
+    tasks: list[tuple[str, str, list[tuple[int, str]], float | None]] = []
     pools: dict[str, dict[str, int]] = {}
     han: dict[tuple[str, int], list[tuple[int, str, int]]] = {}
     for kind in kinds:
@@ -148,7 +161,8 @@ def run_accuracy(
             if kind.min_han:
                 pools[corpus][f"{kind.group} line(s) with >= {kind.min_han} Han"] = len(indexed)
             chosen = sample(indexed, mode.docs, f"{kind.name}|{corpus}")
-            tasks += [(kind.name, corpus, list(c)) for c in accuracy.chunks(chosen, mode.chunk)]
+            tasks += [(kind.name, corpus, list(c), mode.task_seconds)
+                      for c in accuracy.chunks(chosen, mode.chunk)]
     clean_tasks = [
         (corpus, list(c))
         for corpus in BOTH
@@ -197,15 +211,17 @@ def damaged_lines(lines: list[str]) -> tuple[list[str], int]:
 
 
 def _take_bytes(corpora: dict[str, list[str]], limit: int | None) -> list[str]:
+    """Lines of both corpora in turn, up to ``limit`` bytes of UTF-8."""
     lines: list[str] = []
-    for corpus in BOTH:
-        budget = None if limit is None else limit // len(BOTH)
-        used = 0
-        for line in corpora[corpus]:
-            if budget is not None and used >= budget:
-                break
-            lines.append(line)
-            used += len(line.encode("utf-8")) + 1
+    used = 0
+    sources = [corpora[c] for c in BOTH]
+    for i in range(max(len(s) for s in sources)):
+        for source in sources:
+            if i < len(source):
+                if limit is not None and used >= limit:
+                    return lines
+                lines.append(source[i])
+                used += len(source[i].encode("utf-8")) + 1
     return lines
 
 
@@ -229,7 +245,8 @@ def run_throughput(
     # machine falls on all tools alike; each configuration keeps its median round.
     for round_ in range(mode.rounds):
         for label, tool, n in configs:
-            result = throughput.run_isolated(tool, paths[label], n, mode.repeats)
+            result = throughput.run_isolated(tool, paths[label], n, mode.repeats,
+                                             mode.run_seconds)
             result["input"] = label
             runs[(label, tool, n)].append(result)
             speed = result.get("error") or f"{result['mb_per_s']:.2f} MB/s"
@@ -313,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "corpus_lines": {c: len(v) for c, v in corpora.items()},
             "pools": pools,
             "throughput": speed_meta,
+            "task_seconds": mode.task_seconds,
+            "run_seconds": mode.run_seconds,
             "accuracy_seconds": round(accuracy_seconds, 1),
             "total_seconds": round(time.perf_counter() - started, 1),
         },

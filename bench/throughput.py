@@ -3,13 +3,13 @@
 Each measurement runs in a fresh Python process (``python -m bench.throughput
 TOOL INPUT --jobs N``), so that its peak RSS is its own: the interpreter, the
 tool's imports and data, and the work.  Inside the process the tool is called on
-every line of the input (one call per line, as corpus cleaning does), first once
-on a slice to warm up (imports, lazy tables, caches), then ``repeats`` times over
-the whole input; the median wall time gives MB/s of UTF-8 input, and the median CPU time spent
-calling the tool (summed over workers) gives MB per CPU-second, which other load
-on the machine disturbs less.  With
-``--jobs 2`` the lines go to a pool of worker processes in chunks; the reported
-RSS is then that of the largest process (parent or worker).
+every line of the input (one call per line, as corpus cleaning does), first on a
+slice to warm up (imports, lazy tables, caches), then ``repeats`` times over the
+input, each pass cut short after ``--seconds`` if given.  The median pass gives
+MB/s of UTF-8 input in wall time, and MB per CPU-second from the CPU time spent
+calling the tool (summed over workers), which other load on the machine
+disturbs less.  With ``--jobs 2`` the lines go to a pool of worker processes in
+chunks; the reported RSS is then that of the largest process (parent or worker).
 """
 
 from __future__ import annotations
@@ -27,11 +27,16 @@ from pathlib import Path
 from typing import Any
 
 #: Lines per chunk sent to a worker with ``--jobs`` > 1: large enough that
-#: pickling costs little next to the work, small enough to balance two workers.
-CHUNK_LINES = 500
+#: pickling costs little next to the work, small enough to balance two workers
+#: and to stop soon after a time budget runs out.
+CHUNK_LINES = 200
 
-#: Lines used to warm a tool up before timing.
+#: Lines (at most) and seconds (at most) used to warm a tool up before timing.
 WARMUP_LINES = 300
+WARMUP_SECONDS = 1.0
+
+#: How many lines pass between looks at the clock in a timed pass.
+CHECK_EVERY = 16
 
 #: Tools measured, by report name.
 TOOL_NAMES: tuple[str, ...] = ("zhfix", "ftfy", "opencc t2s")
@@ -71,13 +76,15 @@ def _init_worker(name: str) -> None:
     _TOOL("预热")
 
 
-def _run_chunk(lines: Sequence[str]) -> tuple[int, float, float]:
-    """Changed lines, CPU seconds spent, and this worker's peak RSS."""
+def _run_chunk(task: tuple[int, Sequence[str]]) -> tuple[int, float, float]:
+    """The chunk's index, the CPU seconds spent on it, and this worker's peak RSS."""
     assert _TOOL is not None
     tool = _TOOL
+    index, lines = task
     start = time.process_time()
-    changed = sum(1 for line in lines if tool(line) != line)
-    return changed, time.process_time() - start, peak_rss_mb()
+    for line in lines:
+        tool(line)
+    return index, time.process_time() - start, peak_rss_mb()
 
 
 def peak_rss_mb() -> float:
@@ -97,60 +104,100 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(name: str, lines: list[str], jobs: int, repeats: int) -> dict[str, Any]:
-    """Time ``name`` over ``lines`` in this process; see the module docstring."""
+def _timed_pass(
+    tool: Callable[[str], str], lines: list[str], sizes: list[int], seconds: float | None
+) -> tuple[float, float, int, int]:
+    """Wall seconds, CPU seconds, bytes and lines of one pass (cut at ``seconds``)."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    start, cpu_start = time.perf_counter(), time.process_time()
+    done = n_bytes = 0
+    for line, size in zip(lines, sizes, strict=True):
+        tool(line)
+        done += 1
+        n_bytes += size
+        if deadline is not None and done % CHECK_EVERY == 0 and time.perf_counter() > deadline:
+            break
+    return time.perf_counter() - start, time.process_time() - cpu_start, n_bytes, done
+
+
+def _pooled_pass(
+    pool: Any, chunked: list[list[str]], sizes: list[int], jobs: int, seconds: float | None
+) -> tuple[float, float, int, int, float]:
+    """Like :func:`_timed_pass` over a pool, in waves of chunks; also the workers' RSS."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    start = time.perf_counter()
+    cpu = rss = 0.0
+    done = n_bytes = 0
+    wave = 2 * jobs
+    for first in range(0, len(chunked), wave):
+        for index, chunk_cpu, chunk_rss in pool.imap_unordered(
+            _run_chunk, list(enumerate(chunked[first : first + wave], start=first))
+        ):
+            cpu += chunk_cpu
+            rss = max(rss, chunk_rss)
+            done += len(chunked[index])
+            n_bytes += sizes[index]
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+    return time.perf_counter() - start, cpu, n_bytes, done, rss
+
+
+def measure(
+    name: str, lines: list[str], jobs: int, repeats: int, seconds: float | None = None
+) -> dict[str, Any]:
+    """Time ``name`` over ``lines`` in this process; see the module docstring.
+
+    With ``seconds``, each pass stops after that long, and speeds are computed
+    from the lines it got through (the input starts with a mix of both corpora).
+    """
     tool = load_tool(name)
-    n_bytes = sum(len(line.encode("utf-8")) + 1 for line in lines)
+    warm_until = time.perf_counter() + WARMUP_SECONDS
     for line in lines[:WARMUP_LINES]:
         tool(line)
-    times: list[float] = []
-    cpu_times: list[float] = []
-    changed = 0
+        if time.perf_counter() > warm_until:
+            break
+    passes: list[tuple[float, float, int, int]] = []
     worker_rss = 0.0
     if jobs == 1:
+        sizes = [len(line.encode("utf-8")) + 1 for line in lines]
         for _ in range(repeats):
-            start, cpu_start = time.perf_counter(), time.process_time()
-            changed = sum(1 for line in lines if tool(line) != line)
-            times.append(time.perf_counter() - start)
-            cpu_times.append(time.process_time() - cpu_start)
+            passes.append(_timed_pass(tool, lines, sizes, seconds))
     else:
         import multiprocessing
 
         chunked = [lines[i : i + CHUNK_LINES] for i in range(0, len(lines), CHUNK_LINES)]
+        chunk_sizes = [sum(len(x.encode("utf-8")) + 1 for x in c) for c in chunked]
         with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(name,)) as pool:
-            pool.map(_run_chunk, [lines[:WARMUP_LINES]] * jobs)
             for _ in range(repeats):
-                start = time.perf_counter()
-                counts = list(pool.imap(_run_chunk, chunked))
-                times.append(time.perf_counter() - start)
-                changed = sum(n for n, _, _ in counts)
-                cpu_times.append(sum(cpu for _, cpu, _ in counts))
-                worker_rss = max([worker_rss] + [rss for _, _, rss in counts])
-    median = statistics.median(times)
-    cpu = statistics.median(cpu_times)
+                wall, cpu, n_bytes, done, rss = _pooled_pass(
+                    pool, chunked, chunk_sizes, jobs, seconds
+                )
+                passes.append((wall, cpu, n_bytes, done))
+                worker_rss = max(worker_rss, rss)
     return {
         "tool": name,
         "jobs": jobs,
         "lines": len(lines),
-        "bytes": n_bytes,
+        "lines_timed": min(p[3] for p in passes),
         "repeats": repeats,
-        "seconds": median,
-        "mb_per_s": n_bytes / 1e6 / median if median > 0 else float("inf"),
-        "cpu_seconds": cpu,
-        "mb_per_cpu_s": n_bytes / 1e6 / cpu if cpu > 0 else float("inf"),
-        "changed_lines": changed,
+        "seconds": statistics.median(p[0] for p in passes),
+        "mb_per_s": statistics.median(p[2] / 1e6 / p[0] for p in passes),
+        "mb_per_cpu_s": statistics.median(p[2] / 1e6 / max(p[1], 1e-9) for p in passes),
         "peak_rss_mb": max(peak_rss_mb(), worker_rss),
     }
 
 
-def run_isolated(name: str, input_path: Path, jobs: int, repeats: int) -> dict[str, Any]:
+def run_isolated(
+    name: str, input_path: Path, jobs: int, repeats: int, seconds: float | None = None
+) -> dict[str, Any]:
     """:func:`measure` in a fresh process; returns its result, or ``{"error": …}``."""
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
     proc = subprocess.run(
         [sys.executable, "-m", "bench.throughput", name, str(input_path),
-         "--jobs", str(jobs), "--repeats", str(repeats)],
+         "--jobs", str(jobs), "--repeats", str(repeats)]
+        + ([] if seconds is None else ["--seconds", str(seconds)]),
         capture_output=True, text=True, encoding="utf-8", env=env, cwd=root, check=False,
     )
     if proc.returncode != 0:
@@ -162,8 +209,11 @@ def run_isolated(name: str, input_path: Path, jobs: int, repeats: int) -> dict[s
 
 
 def read_lines(path: Path) -> list[str]:
-    with open(path, encoding="utf-8") as f:
-        return f.read().splitlines()
+    # Split on "\n" only: damaged lines may hold U+0085 or U+2028, which
+    # str.splitlines() would also split on.
+    with open(path, encoding="utf-8", newline="") as f:
+        text = f.read()
+    return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,8 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("input", type=Path, help="UTF-8 text, one document per line")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, help="stop each pass after this long")
     args = parser.parse_args(argv)
-    result = measure(args.tool, read_lines(args.input), args.jobs, args.repeats)
+    result = measure(args.tool, read_lines(args.input), args.jobs, args.repeats, args.seconds)
     print(json.dumps(result))
     return 0
 
