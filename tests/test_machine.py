@@ -11,6 +11,7 @@ from conftest import corpus_lines
 import zhfix
 from zhfix import machine
 from zhfix.chars import han_count
+from zhfix.damage import reproduce
 from zhfix.damage.script import POLICIES, char_convert
 from zhfix.machine import (
     MACHINE_LOG_ODDS,
@@ -57,8 +58,8 @@ def test_data_files_are_generated_and_consistent() -> None:
 def test_char_convert_is_character_by_character(policy: str) -> None:
     damaged = char_convert(SIMPLIFIED, policy=policy)
     assert len(damaged.text) == len(SIMPLIFIED) and damaged.original == SIMPLIFIED
-    assert damaged.record["policy"] == policy
-    json.dumps(damaged.record)
+    assert damaged.record["params"]["policy"] == policy
+    assert reproduce(SIMPLIFIED, json.loads(json.dumps(damaged.record))) == damaged
     ambiguous = ambiguous_simplified()
     table = st_candidates()
     for s, t in zip(SIMPLIFIED, damaged.text, strict=True):

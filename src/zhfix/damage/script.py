@@ -33,8 +33,9 @@ def char_convert(text: str, *, seed: int = 0, policy: str = "leave") -> Damaged:
     '台風過后，頭发干了'
     >>> char_convert("台风过后，头发干了", policy="first").text
     '臺風過後，頭發幹了'
-    >>> char_convert("台风", policy="first").record["ambiguous"]
-    1
+    >>> d = char_convert("台风", policy="first")
+    >>> d.record["ambiguous"], d.record["params"]
+    (1, {'seed': 0, 'policy': 'first'})
     """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}; got {policy!r}")
@@ -58,5 +59,10 @@ def char_convert(text: str, *, seed: int = 0, policy: str = "leave") -> Damaged:
         text="".join(out),
         original=text,
         kind="char_convert",
-        record={"policy": policy, "seed": seed, "converted": converted, "ambiguous": n_ambiguous},
+        record={
+            "function": "char_convert",
+            "params": {"seed": seed, "policy": policy},
+            "converted": converted,
+            "ambiguous": n_ambiguous,
+        },
     )
