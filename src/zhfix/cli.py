@@ -1,10 +1,21 @@
-"""The ``zhfix`` command: repair files or standard input, plain text or JSON Lines.
+"""The ``zhfix`` command: repair files or standard input: plain text, JSON Lines, Parquet.
 
 Exit codes: 0 done; 1 damage found with ``--check``, or records with errors;
 2 usage or I/O error (including undecodable input in text mode); 130 interrupted.
 
 Repaired output always goes to standard output (or ``-o FILE``) as UTF-8;
 explanations and diagnostics go to standard error, so that pipes stay clean.
+Output to ``-o FILE`` is written to a temporary file and renamed when the run
+succeeds, so an interrupted or failed run leaves no truncated file.
+
+Input is read in chunks (blocks of text, chunks of JSON lines, Parquet record
+batches) that are repaired in order, in this process or, with ``-j N``, in N
+worker processes (:func:`zhfix.parallel.ordered_map`); a chunk's output and its
+messages are written in input order either way, so ``-j 2`` writes exactly what
+``-j 1`` writes.
+
+``zhfix ray ...`` runs the repair on a Ray cluster instead (see
+:mod:`zhfix.integrations.ray`); a file named ``ray`` is ``./ray``.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ import codecs
 import contextlib
 import dataclasses
 import importlib
+import io
 import json
 import os
 import sys
@@ -24,6 +36,18 @@ from typing import Any, BinaryIO, TextIO
 from zhfix import __version__
 from zhfix.config import SCRIPTS, FixConfig
 from zhfix.explain import ExplainedText, format_steps
+from zhfix.io import (
+    FORMATS,
+    BytesSink,
+    ParquetSink,
+    compression_of,
+    file_format,
+    iter_line_chunks,
+    iter_parquet_batches,
+    open_binary,
+    parquet_schema,
+)
+from zhfix.parallel import Progress, ordered_map
 from zhfix.pipeline import run
 
 #: Plain text is repaired in blocks of whole lines of at least this many
@@ -64,6 +88,52 @@ class Stats:
             self.by_fixer[step.fixer] = self.by_fixer.get(step.fixer, 0) + len(step.edits)
         self.findings += len(explained.findings)
 
+    def merge(self, other: Stats) -> None:
+        """Add the counts of ``other`` (a chunk's) to these."""
+        self.records += other.records
+        self.changed += other.changed
+        self.damaged += other.damaged
+        self.errors += other.errors
+        self.skipped += other.skipped
+        self.findings += other.findings
+        for name, n in other.by_fixer.items():
+            self.by_fixer[name] = self.by_fixer.get(name, 0) + n
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as plain data, for ``--stats-json``."""
+        data = dataclasses.asdict(self)
+        data["by_fixer"] = dict(sorted(self.by_fixer.items()))
+        return data
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """``--to`` and the repair switches; returns the names of the switches.
+
+    Shared by ``zhfix`` and ``zhfix ray``; :func:`config_from_args` reads them back.
+    """
+    parser.add_argument(
+        "--to", dest="script", choices=SCRIPTS, default="keep",
+        help="convert the script after repairing (OpenCC); default: keep",
+    )
+    return _bool_flags(parser)
+
+
+def config_from_args(args: argparse.Namespace, switches: list[str]) -> FixConfig:
+    """The :class:`FixConfig` that parsed arguments of :func:`add_config_arguments` ask for."""
+    return FixConfig(script=args.script, **{name: getattr(args, name) for name in switches})
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got {value!r}") from None
+    if jobs == 0:
+        return os.cpu_count() or 1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError("the number of jobs cannot be negative")
+    return jobs
+
 
 def _bool_flags(parser: argparse.ArgumentParser) -> list[str]:
     """One ``--NAME/--no-NAME`` flag for every boolean switch of :class:`FixConfig`."""
@@ -92,14 +162,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
         "  zhfix broken.txt > fixed.txt\n"
         "  zhfix --explain --to simplified page.txt\n"
         "  zhfix --jsonl --field damaged --output-field fixed < in.jsonl > out.jsonl\n"
-        "  zhfix --check docs/*.txt   # exit 1 if any damage is found",
+        "  zhfix -j 2 --field text corpus.jsonl.zst -o fixed.jsonl.zst\n"
+        "  zhfix --field text --explain-field steps data.parquet -o fixed.parquet\n"
+        "  zhfix --check docs/*.txt   # exit 1 if any damage is found\n"
+        "  zhfix ray --help           # the same repairs on a Ray cluster",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="*", metavar="FILE", help="input files; - or none: stdin")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     parser.add_argument(
-        "--to", dest="script", choices=SCRIPTS, default="keep",
-        help="convert the script after repairing (OpenCC); default: keep",
+        "-o", "--output", metavar="FILE",
+        help="write here instead of stdout (.gz/.zst compress; written to a temporary "
+        "file and renamed on success)",
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=_jobs, default=1, metavar="N",
+        help="repair in N worker processes, output in input order (0: one per CPU); default 1",
     )
     parser.add_argument(
         "--explain", action="store_true", help="print each repair step on stderr, for people"
@@ -116,23 +193,41 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
         "--input-encoding", default="utf-8", metavar="ENC",
         help="encoding of the input bytes (e.g. gbk, big5, gb18030); default utf-8",
     )
-    parser.add_argument("--jsonl", action="store_true", help="input is JSON Lines")
+    parser.add_argument(
+        "--format", choices=FORMATS, default=None,
+        help="input format; default: from the file extension (.jsonl, .jsonl.gz, .jsonl.zst, "
+        ".parquet), else text",
+    )
+    parser.add_argument(
+        "--jsonl", dest="format", action="store_const", const="jsonl",
+        help="input is JSON Lines (same as --format jsonl)",
+    )
     parser.add_argument(
         "--field", action="append", default=[], metavar="NAME",
-        help="JSONL: field to repair (repeatable; dotted paths like meta.text)",
+        help="JSONL/Parquet: field to repair (repeatable; JSONL: dotted paths like meta.text)",
     )
     parser.add_argument(
         "--output-field", action="append", default=[], metavar="NAME",
-        help="JSONL: write the repair of the matching --field here and keep the original",
+        help="JSONL/Parquet: write the repair of the matching --field here and keep the original",
+    )
+    parser.add_argument(
+        "--explain-field", action="append", default=[], metavar="NAME",
+        help="JSONL/Parquet: write the repair steps of the matching --field here, for audits "
+        "(a list of step dicts; in Parquet a JSON string)",
     )
     parser.add_argument(
         "--on-error", choices=ON_ERROR, default="keep",
         help="JSONL: a malformed line or non-string field: keep the record unchanged "
         "(default), skip it, or stop (fail)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    parser.add_argument(
+        "--stats-json", metavar="FILE", help="write the closing counts here as JSON"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line and no summary on stderr"
+    )
     parser.add_argument("--version", action="version", version=f"zhfix {__version__}")
-    switches = _bool_flags(parser)
+    switches = add_config_arguments(parser)
     return parser, switches
 
 
@@ -283,6 +378,15 @@ class Job:
     on_error: str
     stderr: TextIO
     stats: Stats = field(default_factory=Stats)
+    explain_fields: list[str] = field(default_factory=list)
+
+    def settings(self) -> dict[str, Any]:
+        """The picklable settings a worker process needs to rebuild this job."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("stderr", "stats")
+        }
 
     def report(
         self, source: str, line: int, explained: ExplainedText, field_name: str = ""
@@ -305,7 +409,9 @@ class Job:
             record["findings"] = [f.to_dict() for f in explained.findings]
             self.stderr.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def fix(self, text: str, source: str, line: int, field_name: str = "") -> str:
+    def fix_explained(
+        self, text: str, source: str, line: int, field_name: str = ""
+    ) -> ExplainedText:
         explained = run(text, self.config)
         self.stats.add(explained)
         if explained.damaged:
@@ -313,7 +419,10 @@ class Job:
         if explained.text != text:
             self.stats.changed += 1
         self.report(source, line, explained, field_name)
-        return explained.text
+        return explained
+
+    def fix(self, text: str, source: str, line: int, field_name: str = "") -> str:
+        return self.fix_explained(text, source, line, field_name).text
 
     def error(self, source: str, line: int, message: str) -> None:
         self.stats.errors += 1
@@ -343,17 +452,19 @@ def fix_record(job: Job, raw: bytes, source: str, line_no: int) -> bytes | None:
     if not isinstance(obj, dict):
         raise RecordError(f"expected a JSON object, found {_describe(obj)}")
     targets = job.output_fields or job.fields
-    new_values: list[tuple[str, str]] = []
-    changed = False
-    for src, dst in zip(job.fields, targets, strict=True):
+    new_values: list[tuple[str, Any]] = []
+    changed = bool(job.output_fields or job.explain_fields)
+    for i, (src, dst) in enumerate(zip(job.fields, targets, strict=True)):
         value = _get_path(obj, src)
         if value is _MISSING:
             raise RecordError(f"field {src!r} is missing")
         if not isinstance(value, str):
             raise RecordError(f"field {src!r} is {_describe(value)}, not a string")
-        fixed = job.fix(value, source, line_no, src)
-        changed = changed or fixed != value or bool(job.output_fields)
-        new_values.append((dst, fixed))
+        explained = job.fix_explained(value, source, line_no, src)
+        changed = changed or explained.text != value
+        new_values.append((dst, explained.text))
+        if job.explain_fields:
+            new_values.append((job.explain_fields[i], [s.to_dict() for s in explained.steps]))
     job.stats.records += 1
     if not changed:
         return raw  # byte-for-byte pass-through
@@ -362,34 +473,144 @@ def fix_record(job: Job, raw: bytes, source: str, line_no: int) -> bytes | None:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8") + (ending or b"\n")
 
 
-def run_jsonl(job: Job, stream: BinaryIO, source: str, out: BinaryIO | None) -> bool:
-    """Repair a JSON Lines stream; returns False when ``--on-error fail`` stopped it."""
-    line_no = 0
-    while True:
-        raw = stream.readline()
-        if not raw:
-            return True
-        line_no += 1
+def fix_lines(job: Job, lines: list[bytes], source: str, first_line: int) -> tuple[bytes, bool]:
+    """Repair a chunk of JSON lines under the ``--on-error`` policy.
+
+    Returns the bytes to write and False when ``--on-error fail`` stopped at a
+    record (the bytes then hold the records before it).
+    """
+    out: list[bytes] = []
+    for line_no, raw in enumerate(lines, first_line):
         try:
             result = fix_record(job, raw, source, line_no)
         except RecordError as err:
             job.error(source, line_no, str(err))
             if job.on_error == "fail":
-                return False
+                return b"".join(out), False
             if job.on_error == "skip":
                 job.stats.skipped += 1
                 continue
             result = raw
-        if out is not None and result is not None:
-            out.write(result)
+        if result is not None:
+            out.append(result)
+    return b"".join(out), True
 
 
-def run_text(job: Job, stream: BinaryIO, source: str, out: BinaryIO | None) -> None:
-    for line, block in iter_text_blocks(stream, source, job.encoding):
-        job.stats.records += 1
-        fixed = job.fix(block, source, line)
-        if out is not None:
-            out.write(fixed.encode("utf-8"))
+def fix_block(job: Job, block: str, source: str, line: int) -> bytes:
+    """Repair one block of plain text."""
+    job.stats.records += 1
+    return job.fix(block, source, line).encode("utf-8")
+
+
+# --- Parquet -------------------------------------------------------------
+
+
+def _check_parquet_schema(job: Job, path: str) -> Any:
+    """The file's schema, after checking that every --field is a text column."""
+    import pyarrow as pa
+
+    try:
+        schema = parquet_schema(path)
+    except (OSError, pa.ArrowException) as err:
+        raise UsageError(f"cannot read {path} as Parquet: {err}") from None
+    for name in job.fields:
+        index = schema.get_field_index(name)
+        if index < 0:
+            raise UsageError(
+                f"{path}: no column {name!r}; columns: {', '.join(schema.names)}"
+            )
+        kind = schema.field(index).type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            raise UsageError(f"{path}: column {name!r} is {kind}, not a string column")
+    return schema
+
+
+def fix_parquet_batch(job: Job, batch: Any, source: str, first_row: int) -> Any:
+    """Repair the ``--field`` columns of one record batch; nulls stay null.
+
+    Rows are numbered from 1 in messages, like lines.
+    """
+    import pyarrow as pa
+
+    from zhfix.batch import steps_json
+
+    columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+    fields = {f.name: f for f in batch.schema}
+    targets = job.output_fields or job.fields
+    for i, (src, dst) in enumerate(zip(job.fields, targets, strict=True)):
+        column = columns[src]
+        texts: list[str | None] = []
+        steps: list[str | None] = []
+        for row, value in enumerate(column.to_pylist(), first_row):
+            if value is None:
+                texts.append(None)
+                steps.append(None)
+                continue
+            explained = job.fix_explained(value, source, row, src)
+            texts.append(explained.text)
+            steps.append(steps_json(explained))
+        columns[dst] = pa.array(texts, type=column.type)
+        fields[dst] = pa.field(dst, column.type)
+        if job.explain_fields:
+            name = job.explain_fields[i]
+            columns[name] = pa.array(steps, type=pa.string())
+            fields[name] = pa.field(name, pa.string())
+    job.stats.records += batch.num_rows
+    schema = pa.schema([fields[name] for name in columns], metadata=batch.schema.metadata)
+    return pa.RecordBatch.from_arrays(list(columns.values()), schema=schema)
+
+
+# --- chunks and workers --------------------------------------------------
+
+
+@dataclass
+class Chunk:
+    """A piece of input: a text block, JSON lines, or a Parquet record batch."""
+
+    format: str
+    source: str
+    #: Line (or row) number of the first record, from 1.
+    first: int
+    data: Any
+    #: Input bytes read when the chunk was cut, for the progress line.
+    bytes_done: int
+
+
+@dataclass
+class ChunkResult:
+    """A repaired chunk: output, messages for stderr, counts, and whether to go on."""
+
+    data: Any
+    messages: str
+    stats: Stats
+    completed: bool
+    bytes_done: int
+
+
+_WORKER_JOB: Job | None = None
+
+
+def init_worker(settings: dict[str, Any]) -> None:
+    """Prepare this process to repair chunks: the job, and the fixers loaded once."""
+    global _WORKER_JOB
+    _WORKER_JOB = Job(stderr=io.StringIO(), **settings)
+    run("", _WORKER_JOB.config)  # imports and registers every fixer
+
+
+def process_chunk(chunk: Chunk) -> ChunkResult:
+    """Repair one chunk with this process's job (see :func:`init_worker`)."""
+    job = _WORKER_JOB
+    assert job is not None, "init_worker was not called in this process"
+    job.stderr = io.StringIO()
+    job.stats = Stats()
+    completed = True
+    if chunk.format == "jsonl":
+        data, completed = fix_lines(job, chunk.data, chunk.source, chunk.first)
+    elif chunk.format == "parquet":
+        data = fix_parquet_batch(job, chunk.data, chunk.source, chunk.first)
+    else:
+        data = fix_block(job, chunk.data, chunk.source, chunk.first)
+    return ChunkResult(data, job.stderr.getvalue(), job.stats, completed, chunk.bytes_done)
 
 
 # --- main ----------------------------------------------------------------
@@ -404,6 +625,87 @@ def _open_input(name: str, stdin: BinaryIO) -> tuple[BinaryIO, str]:
         raise UsageError(f"cannot read {name}: {err.strerror or err}") from None
 
 
+def _read_chunks(
+    job: Job, files: list[str], fmt: str, stdin: BinaryIO
+) -> Iterator[Chunk]:
+    """The chunks of every input file, in order."""
+    done_before = 0
+    for name in files:
+        if fmt == "parquet":
+            if name == "-":
+                raise UsageError("Parquet cannot be read from standard input; name the file")
+            _check_parquet_schema(job, name)
+            size = os.path.getsize(name)
+            rows_total = 0
+            try:
+                import pyarrow.parquet as pq
+
+                rows_total = pq.ParquetFile(name).metadata.num_rows
+            except OSError:  # pragma: no cover - the schema was readable
+                pass
+            row = 1
+            for batch in iter_parquet_batches(name):
+                done = done_before + (size * (row - 1 + batch.num_rows) // max(rows_total, 1))
+                yield Chunk(fmt, name, row, batch, done)
+                row += batch.num_rows
+            done_before += size
+            continue
+        raw, source = _open_input(name, stdin)
+        stream, counter = open_binary(
+            raw, compression_of(name) if name != "-" else None, close_raw=name != "-"
+        )
+        try:
+            if fmt == "jsonl":
+                for first, lines in iter_line_chunks(stream):
+                    yield Chunk(fmt, source, first, lines, done_before + counter.count)
+            else:
+                for line, block in iter_text_blocks(stream, source, job.encoding):
+                    yield Chunk(fmt, source, line, block, done_before + counter.count)
+        except (OSError, EOFError) as err:
+            raise UsageError(f"cannot read {source}: {err}") from None
+        finally:
+            stream.close()
+        done_before += counter.count
+
+
+def _input_format(args: argparse.Namespace) -> str:
+    """The one format of every input: named by --format, else told by the extensions."""
+    if args.format:
+        return str(args.format)
+    found = {name: file_format(name) or "text" if name != "-" else "text" for name in args.files}
+    kinds = sorted(set(found.values())) or ["text"]
+    if len(kinds) > 1:
+        raise UsageError(
+            "the input files have different formats ("
+            + ", ".join(f"{n}: {k}" for n, k in found.items())
+            + "); run zhfix once per format, or pass --format"
+        )
+    return kinds[0]
+
+
+def _check_arguments(args: argparse.Namespace, fmt: str) -> None:
+    records = fmt in ("jsonl", "parquet")
+    if records and not args.field:
+        what = "--jsonl" if args.format == "jsonl" else f"{fmt} input"
+        raise UsageError(f"{what} needs at least one --field NAME (the text to repair)")
+    if not records and (args.field or args.output_field or args.explain_field):
+        raise UsageError(
+            "--field, --output-field and --explain-field need --jsonl, "
+            "--format jsonl or parquet, or a .jsonl/.parquet file"
+        )
+    if args.output_field and len(args.output_field) != len(args.field):
+        raise UsageError("give one --output-field for each --field")
+    if args.explain_field and len(args.explain_field) != len(args.field):
+        raise UsageError("give one --explain-field for each --field")
+    if fmt == "parquet" and not args.check and not args.output:
+        raise UsageError("Parquet output needs -o FILE.parquet")
+    if args.output and fmt != "parquet" and file_format(args.output) == "parquet":
+        raise UsageError(
+            f"-o {args.output}: Parquet output needs Parquet input; "
+            "for JSON Lines to Parquet use `zhfix ray`"
+        )
+
+
 def _summary(job: Job, stderr: TextIO) -> None:
     s = job.stats
     parts = [f"{s.records} {'records' if job.fields else 'text blocks'}"]
@@ -415,6 +717,57 @@ def _summary(job: Job, stderr: TextIO) -> None:
     if s.errors:
         parts.append(f"{s.errors} errors" + (f" ({s.skipped} skipped)" if s.skipped else ""))
     stderr.write("zhfix: " + "; ".join(parts) + "\n")
+
+
+def _total_size(files: list[str]) -> int | None:
+    try:
+        return sum(os.path.getsize(name) for name in files) if "-" not in files else None
+    except OSError:
+        return None
+
+
+def _write_stats(path: str, job: Job, progress: Progress, jobs: int, completed: bool) -> None:
+    data = job.stats.to_dict()
+    data.update(
+        bytes_read=progress.bytes,
+        seconds=round(progress.elapsed, 3),
+        jobs=jobs,
+        completed=completed,
+    )
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.write("\n")
+    except OSError as err:
+        raise UsageError(f"cannot write --stats-json {path}: {err.strerror or err}") from None
+
+
+def _run(
+    job: Job,
+    args: argparse.Namespace,
+    fmt: str,
+    sink: BytesSink | ParquetSink | None,
+    stdin: BinaryIO,
+    progress: Progress,
+) -> bool:
+    """Repair every input chunk in order; False when ``--on-error fail`` stopped the run."""
+    chunks = _read_chunks(job, args.files or ["-"], fmt, stdin)
+    results = ordered_map(
+        process_chunk, chunks, jobs=args.jobs, initializer=init_worker,
+        initargs=(job.settings(),),
+    )
+    with contextlib.closing(results):
+        for result in results:
+            if result.messages:
+                progress.clear()
+                job.stderr.write(result.messages)
+            job.stats.merge(result.stats)
+            if sink is not None and (fmt == "parquet" or result.data):
+                sink.write(result.data)
+            progress.update(result.stats.records, result.bytes_done)
+            if not result.completed:
+                return False
+    return True
 
 
 def main(
@@ -431,59 +784,58 @@ def main(
         if hasattr(stderr, "reconfigure"):
             # Diagnostics quote Chinese text: never fail on a narrow terminal encoding.
             stderr.reconfigure(errors="backslashreplace")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ray"]:
+        from zhfix.integrations.ray import main as ray_main
+
+        return int(ray_main(argv[1:], stderr=stderr))
     parser, switches = build_parser()
     try:
         with contextlib.redirect_stderr(stderr):
             args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    out_file: BinaryIO | None = None
+    sink: BytesSink | ParquetSink | None = None
     job: Job | None = None
+    completed = False
+    interactive = stderr.isatty() and not args.quiet
+    progress = Progress(stderr, enabled=False)
     try:
-        if args.jsonl and not args.field:
-            raise UsageError("--jsonl needs at least one --field NAME")
-        if not args.jsonl and (args.field or args.output_field):
-            raise UsageError("--field and --output-field need --jsonl")
-        if args.output_field and len(args.output_field) != len(args.field):
-            raise UsageError("give one --output-field for each --field")
-        config = FixConfig(script=args.script, **{name: getattr(args, name) for name in switches})
+        fmt = _input_format(args)
+        _check_arguments(args, fmt)
         job = Job(
-            config=config,
+            config=config_from_args(args, switches),
             explain=args.explain,
             explain_json=args.explain_json,
             check=args.check,
             encoding=_encoding(args.input_encoding),
             fields=args.field,
             output_fields=args.output_field,
+            explain_fields=args.explain_field,
             on_error=args.on_error,
             stderr=stderr,
         )
-        out: BinaryIO | None = None
+        progress = Progress(
+            stderr,
+            enabled=interactive and not (args.explain or args.explain_json),
+            total_bytes=_total_size(args.files or ["-"]),
+        )
         if not args.check:
-            if args.output:
-                try:
-                    out_file = open(args.output, "wb")  # noqa: SIM115 - closed below
-                except OSError as err:
-                    raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
-                out = out_file
-            else:
-                out = stdout
-        completed = True
-        for name in args.files or ["-"]:
-            stream, source = _open_input(name, stdin)
             try:
-                if args.jsonl:
-                    completed = run_jsonl(job, stream, source, out)
-                else:
-                    run_text(job, stream, source, out)
-            finally:
-                if stream is not stdin:
-                    stream.close()
-            if not completed:
-                break
-        if out is not None:
-            out.flush()
+                sink = ParquetSink(args.output) if fmt == "parquet" else (
+                    BytesSink(path=args.output) if args.output else BytesSink(stream=stdout)
+                )
+            except OSError as err:
+                raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
+        completed = _run(job, args, fmt, sink, stdin, progress)
+        if isinstance(sink, ParquetSink) and args.files:
+            sink.set_schema(_empty_schema(job, args.files[0]))
+        if sink is not None:
+            # Output stopped by --on-error fail is incomplete: keep none of a named file.
+            sink.close(commit=completed)
+            sink = None
     except UsageError as err:
+        progress.clear()
         stderr.write(f"zhfix: {err}\n")
         return 2
     except BrokenPipeError:
@@ -492,19 +844,36 @@ def main(
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
+        progress.clear()
         stderr.write("zhfix: interrupted\n")
         return 130
     finally:
-        if out_file is not None:
-            out_file.close()
+        if sink is not None:
+            sink.close(commit=False)
     assert job is not None
-    if not args.quiet and (args.check or job.stats.errors or args.explain):
+    progress.clear()
+    if not args.quiet and (args.check or job.stats.errors or args.explain or interactive):
         _summary(job, stderr)
+    if args.stats_json:
+        try:
+            _write_stats(args.stats_json, job, progress, args.jobs, completed)
+        except UsageError as err:
+            stderr.write(f"zhfix: {err}\n")
+            return 2
     if job.stats.errors:
         return 1
     if args.check and job.stats.damaged:
         return 1
     return 0
+
+
+def _empty_schema(job: Job, path: str) -> Any:
+    """The output schema of a Parquet file with no rows: the input's, plus new columns."""
+    import pyarrow as pa
+
+    schema = _check_parquet_schema(job, path)
+    batch = pa.RecordBatch.from_pylist([], schema=schema)
+    return fix_parquet_batch(dataclasses.replace(job, stats=Stats()), batch, path, 1).schema
 
 
 if __name__ == "__main__":  # pragma: no cover
