@@ -39,9 +39,9 @@ import gzip
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -235,6 +235,7 @@ _TONE_OF_MARK = {m: i + 1 for i, m in enumerate(COMBINING_TONES)}
 _ZHUYIN_RE = re.compile(f"[{ZHUYIN_TONES}]?[{ZHUYIN_LETTERS}]+[{ZHUYIN_TONES}]?")
 
 
+@lru_cache(maxsize=8192)
 def parse_pinyin(body: str) -> Spelling | None:
     """Parse one lowercase pinyin syllable in any common spelling, or return None.
 
@@ -297,8 +298,9 @@ def parse_zhuyin(body: str) -> Spelling | None:
     return Spelling("", None, "zhuyin", (), syllables)
 
 
+@lru_cache(maxsize=8192)
 def parse_annotation(body: str) -> Spelling | None:
-    """Parse pinyin or zhuyin.
+    """Parse pinyin or zhuyin (cached: a leak repeats the same few spellings).
 
     >>> parse_annotation("ㄧˋ").format, parse_annotation("yi4").format
     ('zhuyin', 'tone_numbers')
@@ -452,6 +454,18 @@ def ruby_runs(text: str) -> Iterator[list[Candidate]]:
 # --- Deciding ---------------------------------------------------------------
 
 
+def count_chars(text: str, chars: Iterable[str]) -> Counter[str]:
+    """How often each of ``chars`` occurs in ``text``, in one scan however many.
+
+    >>> count_chars("团结，团圆", ["团", "圆", "花"])
+    Counter({'团': 2, '圆': 1})
+    """
+    wanted = "".join(sorted(set(chars)))
+    if not wanted:
+        return Counter()
+    return Counter(re.findall(f"[{re.escape(wanted)}]", text))
+
+
 def _ruby_is_leak(run: list[Candidate]) -> bool:
     """A run of at least :data:`RUBY_MIN_PAIRS` readings, one or more tone-marked, the
     unmarked ones neutral-tone readings (which is how tone marks spell them)."""
@@ -482,7 +496,7 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
     for run in runs:
         if _ruby_is_leak(run):
             annotated.update(c.char for c in run)
-    occurrences = {ch: text.count(ch) for ch in annotated}
+    occurrences = count_chars(text, annotated)
     partial = sorted(ch for ch, n in annotated.items() if n < occurrences[ch])
     every = sorted(ch for ch, n in annotated.items() if n == occurrences[ch] and n >= 2)
     # With tone marks, a bare neutral-tone syllable is as good as a marked one.
@@ -503,6 +517,7 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
     # Glossing two rare characters (``饕(tāo)餮(tiè)``) is what editors do; a table
     # that takes in a common character, or repeats itself, is a farm's.
     freq = readings_table()
+
     def mechanical(chars: list[str]) -> bool:
         return any(freq[ch].freq >= TABLE_FREQ_CLASS or ch in every for ch in chars)
 
