@@ -35,9 +35,6 @@ CHUNK_LINES = 200
 WARMUP_LINES = 300
 WARMUP_SECONDS = 1.0
 
-#: How many lines pass between looks at the clock in a timed pass.
-CHECK_EVERY = 16
-
 #: Tools measured, by report name.
 TOOL_NAMES: tuple[str, ...] = ("zhfix", "ftfy", "opencc t2s")
 
@@ -73,18 +70,27 @@ def available(name: str) -> bool:
 def _init_worker(name: str) -> None:
     global _TOOL
     _TOOL = load_tool(name)
-    _TOOL("预热")
+    _TOOL("预热")  # loads the tool's lazy data before the clock starts
 
 
-def _run_chunk(task: tuple[int, Sequence[str]]) -> tuple[int, float, float]:
-    """The chunk's index, the CPU seconds spent on it, and this worker's peak RSS."""
+def _run_chunk(task: tuple[Sequence[str], float | None]) -> tuple[int, int, float, float]:
+    """Lines and bytes done, CPU seconds spent, and this worker's peak RSS.
+
+    The worker stops at the deadline (wall-clock ``time.time()``, shared by all
+    processes), so a budgeted pass ends on time however slow the tool is.
+    """
     assert _TOOL is not None
     tool = _TOOL
-    index, lines = task
+    lines, deadline = task
     start = time.process_time()
+    done = n_bytes = 0
     for line in lines:
+        if deadline is not None and time.time() > deadline:
+            break
         tool(line)
-    return index, time.process_time() - start, peak_rss_mb()
+        done += 1
+        n_bytes += len(line.encode("utf-8")) + 1
+    return done, n_bytes, time.process_time() - start, peak_rss_mb()
 
 
 def peak_rss_mb() -> float:
@@ -112,33 +118,29 @@ def _timed_pass(
     start, cpu_start = time.perf_counter(), time.process_time()
     done = n_bytes = 0
     for line, size in zip(lines, sizes, strict=True):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         tool(line)
         done += 1
         n_bytes += size
-        if deadline is not None and done % CHECK_EVERY == 0 and time.perf_counter() > deadline:
-            break
     return time.perf_counter() - start, time.process_time() - cpu_start, n_bytes, done
 
 
 def _pooled_pass(
-    pool: Any, chunked: list[list[str]], sizes: list[int], jobs: int, seconds: float | None
+    pool: Any, chunked: list[list[str]], seconds: float | None
 ) -> tuple[float, float, int, int, float]:
-    """Like :func:`_timed_pass` over a pool, in waves of chunks; also the workers' RSS."""
-    deadline = None if seconds is None else time.perf_counter() + seconds
+    """Like :func:`_timed_pass` over a pool of workers; also their peak RSS."""
+    deadline = None if seconds is None else time.time() + seconds
     start = time.perf_counter()
     cpu = rss = 0.0
     done = n_bytes = 0
-    wave = 2 * jobs
-    for first in range(0, len(chunked), wave):
-        for index, chunk_cpu, chunk_rss in pool.imap_unordered(
-            _run_chunk, list(enumerate(chunked[first : first + wave], start=first))
-        ):
-            cpu += chunk_cpu
-            rss = max(rss, chunk_rss)
-            done += len(chunked[index])
-            n_bytes += sizes[index]
-        if deadline is not None and time.perf_counter() > deadline:
-            break
+    for chunk_done, chunk_bytes, chunk_cpu, chunk_rss in pool.imap_unordered(
+        _run_chunk, [(chunk, deadline) for chunk in chunked]
+    ):
+        done += chunk_done
+        n_bytes += chunk_bytes
+        cpu += chunk_cpu
+        rss = max(rss, chunk_rss)
     return time.perf_counter() - start, cpu, n_bytes, done, rss
 
 
@@ -153,9 +155,9 @@ def measure(
     tool = load_tool(name)
     warm_until = time.perf_counter() + WARMUP_SECONDS
     for line in lines[:WARMUP_LINES]:
-        tool(line)
         if time.perf_counter() > warm_until:
             break
+        tool(line)
     passes: list[tuple[float, float, int, int]] = []
     worker_rss = 0.0
     if jobs == 1:
@@ -166,12 +168,11 @@ def measure(
         import multiprocessing
 
         chunked = [lines[i : i + CHUNK_LINES] for i in range(0, len(lines), CHUNK_LINES)]
-        chunk_sizes = [sum(len(x.encode("utf-8")) + 1 for x in c) for c in chunked]
         with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(name,)) as pool:
+            warm = (lines[:WARMUP_LINES], time.time() + WARMUP_SECONDS)
+            pool.map(_run_chunk, [warm] * jobs, chunksize=1)
             for _ in range(repeats):
-                wall, cpu, n_bytes, done, rss = _pooled_pass(
-                    pool, chunked, chunk_sizes, jobs, seconds
-                )
+                wall, cpu, n_bytes, done, rss = _pooled_pass(pool, chunked, seconds)
                 passes.append((wall, cpu, n_bytes, done))
                 worker_rss = max(worker_rss, rss)
     return {
