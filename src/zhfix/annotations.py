@@ -356,6 +356,8 @@ class Candidate:
     freq: int
     #: A Han character follows the annotation: it splits a word.
     in_word: bool
+    #: The character follows another Han character (or another annotation).
+    after_han: bool
     #: A definition marker (``：``) follows a character that starts its run of
     #: Han characters — the shape of a gloss or dictionary entry, ``长(zhǎng)：``.
     gloss: bool
@@ -374,6 +376,7 @@ def _candidate(
     if reading is None:
         return None
     info = readings_table()[char]
+    after_han = start >= 2 and bool(_HAN_CHAR.match(text, start - 2))
     return Candidate(
         start=start,
         end=end,
@@ -386,8 +389,8 @@ def _candidate(
         usual=reading == info.readings[0],
         freq=info.freq,
         in_word=bool(_HAN_CHAR.match(text, end)),
-        gloss=bool(_GLOSS_AFTER.match(text, end))
-        and not (start >= 2 and _HAN_CHAR.match(text, start - 2)),
+        after_han=after_han,
+        gloss=bool(_GLOSS_AFTER.match(text, end)) and not after_han,
     )
 
 
@@ -490,7 +493,8 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
     # a word, not a headword.
     ends = {c.end for c in bracketed}
     for c in bracketed:
-        if c.gloss and c.start - 1 in ends:
+        if c.start - 1 in ends:
+            c.after_han = True
             c.gloss = False
     annotated = Counter(c.char for c in bracketed)
     for run in runs:
@@ -521,10 +525,14 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
     def mechanical(chars: list[str]) -> bool:
         return any(freq[ch].freq >= TABLE_FREQ_CLASS or ch in every for ch in chars)
 
-    leak_doc = len(toned_chars) >= LEAK_MIN_CHARS and mechanical(toned_chars)
+    # A find-and-replace hits characters inside words; a list of single characters
+    # with their readings (``妈(mā)、麻(má)、马(mǎ)``) is teaching material.
+    cuts_words = any(c.in_word or c.after_han for c in bracketed)
+    leak_doc = len(toned_chars) >= LEAK_MIN_CHARS and mechanical(toned_chars) and cuts_words
     toneless_doc = leak_doc or (
         len(toneless_chars) >= TONELESS_MIN_CHARS
         and mechanical(toneless_chars)
+        and cuts_words
         and sum(1 for c in bracketed if not c.toned) >= latin_glosses
     )
     for c in bracketed:
@@ -533,6 +541,7 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
         "candidates": len(bracketed) + sum(len(r) for r in runs),
         "characters": len(annotated),
         "leak_document": leak_doc,
+        "inside_words": sum(1 for c in bracketed if c.in_word or c.after_han),
         "toned_characters": len(toned_chars),
         "toneless_characters": len(toneless_chars),
         "every_occurrence_annotated": every[:10],
