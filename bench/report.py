@@ -114,7 +114,8 @@ def _ratios(results: dict[str, Any]) -> list[str]:
 def text_report(results: dict[str, Any]) -> str:
     meta = results["meta"]
     parts = [
-        f"zhfix benchmark ({meta['mode']}), {meta['date']}, {meta['cpus']} CPUs, "
+        f"zhfix benchmark ({meta['mode']}), {meta['date']}, commit {meta.get('commit')}, "
+        f"{meta['cpus']} CPUs, "
         f"{meta['jobs']} job(s)",
         "",
         "Accuracy per damage kind (exact = share restored exactly; CER = character "
@@ -157,7 +158,8 @@ def markdown_report(results: dict[str, Any]) -> str:
         meta["command"],
         "```",
         "",
-        f"Run {meta['date']} on {meta['cpus']} CPUs with {meta['jobs']} worker process(es) "
+        f"Run {meta['date']} at commit {meta.get('commit', 'unknown')} on {meta['cpus']} CPUs "
+        f"with {meta['jobs']} worker process(es) "
         f"({versions}; edit distance by {meta['levenshtein']}). "
         f"Accuracy took {meta['accuracy_seconds']} s, the whole run {meta['total_seconds']} s.",
         "",

@@ -17,6 +17,7 @@ workers.  Results are printed as tables, written as JSON to ``bench/results/``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -272,6 +273,19 @@ def run_throughput(
     return rows, meta
 
 
+def commit() -> str:
+    """The checkout's commit, with ``-dirty`` if ``src/`` has uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
+                              text=True, encoding="utf-8", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("-dirty" if git("status", "--porcelain", "--", "src") else "")
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -293,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", "-j", type=int, default=2,
                         help="worker processes (accuracy, and the second throughput run)")
     parser.add_argument("--kinds", help="only kinds whose name contains this text")
+    parser.add_argument("--docs", type=int,
+                        help="documents per kind and corpus (a random sample)")
+    parser.add_argument("--task-seconds", type=float,
+                        help="stop each kind and corpus after this long")
     parser.add_argument("--no-throughput", action="store_true")
     parser.add_argument("--json", type=Path, help="where to write the JSON results")
     parser.add_argument("--markdown", type=Path,
@@ -300,6 +318,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(default: BENCHMARKS.md for a full run, bench/results/ otherwise)")
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "tiny" if args.tiny else "full"]
+    if args.docs is not None or args.task_seconds is not None:
+        mode = dataclasses.replace(
+            mode,
+            docs=args.docs if args.docs is not None else mode.docs,
+            task_seconds=args.task_seconds if args.task_seconds is not None
+            else mode.task_seconds,
+        )
     out_dir = RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = args.json or out_dir / f"bench-{mode.name}.json"
@@ -317,15 +342,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_throughput:
         print("throughput:", file=sys.stderr)
         speed_rows, speed_meta = run_throughput(corpora, mode, args.jobs, out_dir)
-    command = "python -m bench" + (f" --{mode.name}" if mode.name != "full" else "")
+    command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
     results: dict[str, Any] = {
         "meta": {
-            "command": command + (f" --jobs {args.jobs}" if args.jobs != 2 else ""),
+            "command": command,
             "mode": mode.name,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpus": os.cpu_count(),
             "jobs": args.jobs,
             "versions": versions(),
+            "commit": commit(),
             "levenshtein": LEVENSHTEIN_IMPL,
             "corpus_lines": {c: len(v) for c, v in corpora.items()},
             "pools": pools,
