@@ -35,13 +35,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from zhfix.chars import is_han
+from zhfix.chars import HAN_RE, is_han
 
 # Thresholds and weights, all in natural-log odds of "machine-converted".  They
 # were set together on the development corpus with bench/machine_accuracy.py:
@@ -84,7 +84,8 @@ MAX_OPENCC_FORMS = 2
 #: At 4.0: 5 of the 34,675 lines of zh_hant.dev.txt flagged, and 0.6 % / 0.9 % /
 #: 0.7 % of its documents of 200 / 500 / 1000 Han characters; at 3.5 these rose
 #: to 0.8 % / 1.2 % / 0.9 % for a gain of under 2 points of detection, at 4.5
-#: they barely fell while detection of "first"-policy documents dropped 2 points.
+#: they barely fell while detection of "first"-policy documents dropped up to 2
+#: points.
 MACHINE_LOG_ODDS = 4.0
 
 #: Share of Han characters that exist only in traditional script (``這``,
@@ -180,10 +181,61 @@ def mainland_terms() -> dict[str, str]:
     return {row[0]: row[1] for row in _rows("script.mainland.tsv")}
 
 
+def trie_pattern(words: list[str]) -> str:
+    """A regex matching any of ``words``, longest first, nested by common prefix.
+
+    A flat alternation of hundreds of words tries each at every position; nested
+    by prefix, a position fails after one character class test.
+
+    >>> trie_pattern(["軟件", "軟件包", "信息"])
+    '(?:信息|軟件(?:包)?)'
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
 @cache
 def _mainland_re() -> re.Pattern[str]:
-    terms = sorted(mainland_terms(), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, terms)))
+    return re.compile(trie_pattern(list(mainland_terms())))
+
+
+@cache
+def _class_re(chars: frozenset[str]) -> re.Pattern[str]:
+    """One regex character class of the BMP characters of ``chars``, for counting at C speed.
+
+    Supplementary-plane characters are left out: with one of them in a class,
+    ``re`` gives up its bitmap and tests every member in turn, six times slower
+    over a whole text, for characters that hardly ever occur.
+    """
+    return re.compile(
+        "[" + "".join(re.escape(c) for c in sorted(chars) if ord(c) < 0x10000) + "]"
+    )
+
+
+@cache
+def _char_classes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Traditional-only, simplified-only, OpenCC-only and ambiguous simplified characters."""
+    traditional = frozenset(c for c in ts_candidates() if is_traditional_only(c))
+    simplified = frozenset(c for c in st_candidates() if is_simplified_only(c))
+    return (
+        _class_re(traditional),
+        _class_re(simplified - traditional),
+        _class_re(opencc_forms()),
+        _class_re(frozenset(ambiguous_simplified())),
+    )
 
 
 def is_traditional_only(ch: str) -> bool:
@@ -276,26 +328,28 @@ def tally_line(line: str, simplified: str, phrase: str) -> Tally:
     """Count the evidence in one line, given its ``t2s`` and ``s2t(t2s)`` forms.
 
     The three must have the same length (OpenCC almost always keeps it); a line
-    whose conversion changed its length contributes its Han characters only.
+    whose conversion changed its length contributes no table or context choice.
     """
-    tally = Tally()
-    forms = opencc_forms()
-    for ch in line:
-        if not is_han(ch):
-            continue
-        tally.han += 1
-        if is_traditional_only(ch):
-            tally.traditional_only += 1
-        elif is_simplified_only(ch):
-            tally.simplified_only += 1
-        if ch in forms:
-            tally.opencc_forms[ch] += 1
-    if tally.han == 0:
+    han = len(HAN_RE.findall(line))
+    tally = Tally(han=han)
+    if han == 0:
         return tally
+    traditional, simplified_re, forms, ambiguous = _char_classes()
+    tally.traditional_only = len(traditional.findall(line))
+    tally.simplified_only = len(simplified_re.findall(line))
+    tally.opencc_forms.update(forms.findall(line))
     tally.mainland_terms.update(_mainland_re().findall(line))
     if not len(line) == len(simplified) == len(phrase):
         return tally
-    for a, s, b in zip(line, simplified, phrase, strict=True):
+    fold = variant_fold()
+    positions: Iterable[int]
+    if line.translate(fold) == phrase.translate(fold):
+        # Only where the simplified form is ambiguous can a non-default choice hide.
+        positions = [m.start() for m in ambiguous.finditer(simplified)]
+    else:
+        positions = range(len(line))
+    for i in positions:
+        a, s, b = line[i], simplified[i], phrase[i]
         if a == b == s or not is_han(a):
             continue
         kind = classify(a, s, b)
@@ -368,7 +422,7 @@ def verdict(tally: Tally) -> MachineVerdict:
     evidence["opencc_form_examples"] = [
         c for c, _ in tally.opencc_forms.most_common(MAX_EXAMPLES)
     ]
-    confidence = 1.0 / (1.0 + math.exp(-log_odds))
+    confidence = 1.0 / (1.0 + math.exp(-max(log_odds, -50.0)))
     return MachineVerdict(log_odds >= MACHINE_LOG_ODDS, round(confidence, 4), evidence)
 
 
