@@ -26,8 +26,6 @@ Kinds:
 
 from __future__ import annotations
 
-import importlib
-
 from zhfix.damage.base import Damaged
 from zhfix.damage.codecs import (
     UnencodableError,
@@ -65,16 +63,15 @@ __all__ = [
     "truncate",
 ]
 
-# Modules written alongside this package: exported once they exist.
-def _optional(module: str, names: tuple[str, ...]) -> None:
-    try:
-        found = importlib.import_module(module)
-    except ImportError:
-        return
-    for name in names:
-        globals()[name] = getattr(found, name)
-        __all__.append(name)
+try:
+    from zhfix.damage.leaks import LEAK_STYLES, leak_annotations
 
+    __all__ += ["LEAK_STYLES", "leak_annotations"]
+except ImportError:  # pragma: no cover - a partial install without the readings data
+    pass
+try:
+    from zhfix.damage.script import char_convert
 
-_optional("zhfix.damage.leaks", ("LEAK_STYLES", "leak_annotations"))
-_optional("zhfix.damage.script", ("char_convert",))
+    __all__ += ["char_convert"]
+except ImportError:  # pragma: no cover - a partial install without the script tables
+    pass

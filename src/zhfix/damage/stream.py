@@ -21,7 +21,6 @@ decoding.  Each records what was lost.
 from __future__ import annotations
 
 import itertools
-import os
 import random
 from functools import cache
 from typing import Any
@@ -60,8 +59,9 @@ def truncate(
     The character at index ``at`` keeps ``keep`` of its bytes and everything
     after it is dropped; ``tail`` (say the closing quote a serialiser adds) is
     appended to the bytes, and the whole is decoded with ``decode`` (by default
-    ``codec`` itself) and ``errors`` (see :mod:`zhfix.damage.codecs`).  ``at`` and ``keep`` default to
-    a choice made with ``seed`` among the multi-byte characters.
+    ``codec`` itself) and ``errors`` (see :mod:`zhfix.damage.codecs`).  ``at``
+    and ``keep`` default to a choice made with ``seed`` among the multi-byte
+    characters.
 
     >>> d = truncate("上传成功", at=3, keep=2)
     >>> d.text, d.record["lost_char"], d.record["dropped"]
@@ -89,7 +89,10 @@ def truncate(
     damaged, lost = decode_bytes(data, decode or codec, errors)
     # What the kept prefix decodes to on its own; the rest replaces the cut character.
     alone = decode_bytes(encode_text(text[:at], codec), decode or codec, errors)[0]
-    prefix_len = len(os.path.commonprefix([alone, damaged]))
+    prefix_len = next(
+        (i for i, (a, b) in enumerate(zip(alone, damaged, strict=False)) if a != b),
+        min(len(alone), len(damaged)),
+    )
     eaten = tail if not damaged.endswith(tail) else ""
     record: dict[str, Any] = {
         "function": "truncate",
