@@ -2,16 +2,18 @@
 
 Writes two generated files into ``src/zhfix/data/``:
 
-- ``readings.tsv.gz``: one line per Han character, ``char<TAB>freq<TAB>reading reading …``
-  where ``freq`` is ``floor(log10(1 + weight))`` of the character's weight in jieba's
-  word-frequency dictionary (a traditional character takes the weight of its
-  simplified counterpart), 0 for characters jieba never uses, and the readings are
-  in tone-number spelling (``zhang3 chang2``, ``lv4``, neutral tone ``5``), the
-  usual reading first.  Readings come from pypinyin's character
-  dictionary; a character pypinyin does not know gets the readings of its OpenCC
-  counterpart (``t2s``, then ``s2t``).  The usual reading is the one that carries
-  the most weight in jieba's word-frequency dictionary, read in context by
-  pypinyin's phrase dictionary; characters jieba never uses keep pypinyin's order.
+- ``readings.tsv.gz``: one line per Han character,
+  ``char<TAB>freq<TAB>in_use<TAB>reading reading …`` where ``freq`` is
+  ``floor(log10(1 + weight))`` of the character's weight in jieba's word-frequency
+  dictionary (a traditional character takes the weight of its simplified
+  counterpart), 0 for characters jieba never uses; ``in_use`` is how many of the
+  readings are in common use; and the readings are in tone-number spelling
+  (``zhang3 chang2``, ``lv4``, neutral tone ``5``), the usual reading first.
+  Readings come from pypinyin's character dictionary; a character pypinyin does
+  not know gets the readings of its OpenCC counterpart (``t2s``, then ``s2t``).
+  The usual reading is the one that carries the most weight in jieba's
+  word-frequency dictionary, read in context by pypinyin's phrase dictionary;
+  characters jieba never uses keep pypinyin's order.
 - ``readings.syllables.tsv``: one line per syllable, ``syllable<TAB>zhuyin``, the
   zhuyin spelling from pypinyin's bopomofo style (``zhang3`` → ``ㄓㄤˇ``).
 
@@ -48,6 +50,11 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "zhfix" / "data"
 #: jieba words rarer than this count are ignored when ranking readings: the
 #: tail of jieba's dictionary is mostly names and rare compounds.
 MIN_WORD_COUNT = 3
+
+#: A reading is in common use when it carries at least this share of the
+#: character's weight in jieba's dictionary: 乐 (lè 62%, yuè 38%), 还 (hái 97.5%,
+#: huán 2.5%) and 好 (hǎo, hào 2.4%) have two, 義 (yì; yí and xī are archaic) one.
+IN_USE_SHARE = 0.02
 
 #: Han code point ranges searched for characters pypinyin does not know.
 HAN_RANGES: tuple[tuple[int, int], ...] = (
@@ -128,19 +135,44 @@ def reading_weights() -> dict[str, dict[str, int]]:
     return weights
 
 
-def frequency_classes(
+def borrow_simplified_weights(
     table: dict[str, list[str]], weights: dict[str, dict[str, int]]
-) -> dict[str, int]:
-    """``floor(log10(1 + weight))`` per character; traditional forms weigh as simplified."""
+) -> int:
+    """Give a traditional character that jieba (a simplified dictionary) barely uses
+    the weights of its simplified counterpart; returns how many borrowed."""
     chars = sorted(table)
     simplified = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
     assert len(simplified) == len(chars)
-    out: dict[str, int] = {}
+    borrowed = 0
     for ch, simp in zip(chars, simplified, strict=True):
-        w = sum(weights.get(ch, {}).values())
-        if len(simp) == 1 and simp != ch:
-            w = max(w, sum(weights.get(simp, {}).values()))
-        out[ch] = int(math.log10(1 + w))
+        if len(simp) != 1 or simp == ch or simp not in weights:
+            continue
+        own = sum(weights.get(ch, {}).values())
+        theirs = weights[simp]
+        if sum(theirs.values()) > own:
+            weights[ch] = defaultdict(int, {r: w for r, w in theirs.items() if r in table[ch]})
+            borrowed += 1
+    return borrowed
+
+
+def frequency_classes(
+    table: dict[str, list[str]], weights: dict[str, dict[str, int]]
+) -> dict[str, int]:
+    """``floor(log10(1 + weight))`` per character."""
+    return {ch: int(math.log10(1 + sum(weights.get(ch, {}).values()))) for ch in table}
+
+
+def readings_in_use(
+    table: dict[str, list[str]], weights: dict[str, dict[str, int]]
+) -> dict[str, int]:
+    """How many of each character's readings (the first, once ordered) are in common use:
+    at least :data:`IN_USE_SHARE` of its weight.  1 for characters jieba never uses."""
+    out: dict[str, int] = {}
+    for ch, readings in table.items():
+        w = weights.get(ch, {})
+        total = sum(w.values())
+        used = sum(1 for r in readings if total and w.get(r, 0) >= IN_USE_SHARE * total)
+        out[ch] = max(used, 1)
     return out
 
 
@@ -182,15 +214,19 @@ def main() -> None:
     known = len(table)
     added = add_opencc_counterparts(table)
     weights = reading_weights()
+    borrowed = borrow_simplified_weights(table, weights)
     moved = order_by_usage(table, weights)
     freq = frequency_classes(table, weights)
+    in_use = readings_in_use(table, weights)
     head = (
         f"# generated by scripts/build_readings.py from pypinyin {version('pypinyin')} (MIT), "
         f"OpenCC {version('opencc')} (Apache-2.0) and jieba {version('jieba')} (MIT); "
         "do not edit\n"
     )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    lines = [head] + [f"{ch}\t{freq[ch]}\t{' '.join(rs)}\n" for ch, rs in sorted(table.items())]
+    lines = [head] + [
+        f"{ch}\t{freq[ch]}\t{in_use[ch]}\t{' '.join(rs)}\n" for ch, rs in sorted(table.items())
+    ]
     path = DATA_DIR / "readings.tsv.gz"
     # mtime=0 keeps the file byte-identical across rebuilds.
     with open(path, "wb") as raw, gzip.GzipFile(
@@ -205,7 +241,9 @@ def main() -> None:
             f.write(f"{s}\t{z}\n")
     print(
         f"{len(table)} characters ({known} from pypinyin, {added} through OpenCC), "
-        f"{moved} reordered by usage; {len(rows)} syllables; "
+        f"{borrowed} weighted as simplified, {moved} reordered by usage, "
+        f"{sum(n > 1 for n in in_use.values())} with several readings in use; "
+        f"{len(rows)} syllables; "
         f"{os.path.getsize(path)} + {os.path.getsize(syl_path)} bytes"
     )
 

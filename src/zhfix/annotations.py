@@ -66,7 +66,8 @@ LEAK_MIN_CHARS = 2
 #: the Latin words in brackets after Han characters that are not readings.
 TONELESS_MIN_CHARS = 2
 
-#: A lone annotated character is a leak only if it is this common (frequency
+#: A lone annotated character is a leak only if it has one reading in common use
+#: and is this common (frequency
 #: class from jieba's dictionary, ``floor(log10(weight))``; 4 is about the 2,300
 #: most used characters): nobody glosses 義 with its usual reading, but glossing
 #: a rare character such as 蘧 is what editors do.
@@ -145,6 +146,9 @@ class CharInfo:
 
     #: ``floor(log10(weight))`` of its use in jieba's dictionary; 0 if unused.
     freq: int
+    #: How many of its readings (the first ones) are in common use: 2 or more
+    #: for a polyphone such as 乐 (lè, yuè).
+    in_use: int
     #: Its readings in tone-number spelling (``zhang3``), the usual one first.
     readings: tuple[str, ...]
 
@@ -161,8 +165,8 @@ def readings_table() -> dict[str, CharInfo]:
     for line in gzip.decompress(raw).decode("utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        ch, freq, readings = line.split("\t")
-        table[ch] = CharInfo(int(freq), tuple(readings.split(" ")))
+        ch, freq, in_use, readings = line.split("\t")
+        table[ch] = CharInfo(int(freq), int(in_use), tuple(readings.split(" ")))
     return table
 
 
@@ -354,6 +358,8 @@ class Candidate:
     usual: bool
     #: Its frequency class (see :data:`COMMON_FREQ_CLASS`).
     freq: int
+    #: It has several readings in common use: a gloss may be there to choose one.
+    polyphone: bool
     #: A Han character follows the annotation: it splits a word.
     in_word: bool
     #: The character follows another Han character (or another annotation).
@@ -388,6 +394,7 @@ def _candidate(
         neutral=spelling.tone is None and reading.endswith("5"),
         usual=reading == info.readings[0],
         freq=info.freq,
+        polyphone=info.in_use > 1,
         in_word=bool(_HAN_CHAR.match(text, end)),
         after_han=after_han,
         gloss=bool(_GLOSS_AFTER.match(text, end)) and not after_han,
@@ -536,7 +543,7 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
         and sum(1 for c in bracketed if not c.toned) >= latin_glosses
     )
     for c in bracketed:
-        _decide_one(c, partial, leak_doc, toneless_doc)
+        _decide_one(c, partial, every, leak_doc, toneless_doc)
     evidence: dict[str, Any] = {
         "candidates": len(bracketed) + sum(len(r) for r in runs),
         "characters": len(annotated),
@@ -554,7 +561,9 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
     return evidence
 
 
-def _decide_one(c: Candidate, partial: list[str], leak_doc: bool, toneless_doc: bool) -> None:
+def _decide_one(
+    c: Candidate, partial: list[str], every: list[str], leak_doc: bool, toneless_doc: bool
+) -> None:
     """The decision for one bracketed candidate, given the document evidence."""
     if c.char in partial:
         c.reason = "other occurrences of the character are not annotated: a gloss"
@@ -576,10 +585,17 @@ def _decide_one(c: Candidate, partial: list[str], leak_doc: bool, toneless_doc: 
         c.reason = "a lone annotation with a less usual reading: a gloss"
     elif c.freq < COMMON_FREQ_CLASS:
         c.reason = "a lone annotation on a rare character: a gloss"
+    elif c.polyphone and c.char not in every:
+        # Annotated at each of several occurrences, it is not choosing a reading.
+        c.reason = "a lone annotation on a character with several readings: a gloss"
     else:
         c.remove = True
         c.confidence = CONFIDENCE_LONE_COMMON
-        c.reason = "a common character annotated inside a word with its usual reading"
+        c.reason = (
+            "a common character annotated at every occurrence, inside words"
+            if c.char in every
+            else "a common character with one reading in use, annotated inside a word"
+        )
 
 
 def _edit(text: str, c: Candidate) -> Edit:
