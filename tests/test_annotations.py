@@ -54,12 +54,16 @@ def test_readings_table_is_consistent() -> None:
         assert info.readings and len(set(info.readings)) == len(info.readings), ch
         assert all(r in syllables for r in info.readings), ch
         assert 0 <= info.freq <= 9
+        assert 1 <= info.in_use <= len(info.readings), ch
 
 
 def test_traditional_and_compatibility_forms_have_readings() -> None:
     table = A.readings_table()
     for trad, simp in [("團", "团"), ("義", "义"), ("樂", "乐"), ("長", "长")]:
         assert table[trad].readings[0] == table[simp].readings[0], trad
+    # Polyphones in common use, and characters with one reading in use.
+    assert table["乐"].in_use == 2 and table["樂"].in_use == 2
+    assert table["义"].in_use == 1 and table["義"].in_use == 1
     # U+F901 is not in pypinyin; it gets the readings of 更 through OpenCC.
     assert table["\uf901"].readings == table["更"].readings
 

@@ -13,13 +13,19 @@ textbook gloss (``长(zhǎng)：年纪大``), a dictionary entry or a note on a 
 looks like.  The decision is made per document, from evidence reported in the
 step (document level) and in each edit (the reading, its spelling, the reason):
 
-- a *leak* is dense and mechanical: several different characters annotated, every
-  occurrence of each annotated (a find-and-replace), inside words;
+- a *leak* is dense and mechanical: several different characters annotated (at
+  least one of them common), every occurrence of each annotated (a
+  find-and-replace), inside words; or a lone common character that nobody needs
+  glossed (``義(yì)無``);
 - a *gloss* is sparse and deliberate: some occurrences of a character annotated
-  and others not, a definition after it (``：``), a rare character or an unusual
-  reading that a reader may need;
+  and others not, a definition after it (``长(zhǎng)：年纪大``), rare characters
+  (``饕(tāo)餮(tiè)``), a reading that picks one of a polyphone's (``乐(lè)观``),
+  single characters listed with their readings (``妈(mā)、麻(má)``);
 - a reading without tones is weak evidence (``an``, ``he``, ``long``, ``fan`` are
-  English words too), so it is removed only with document-level evidence.
+  English words too), so it is removed only when several characters carry one and
+  the document has no more Latin glosses in brackets than bare readings;
+- run-in ruby (``花huā朵duǒ``) needs two or more characters in a row, each followed
+  by its reading, at least one tone-marked.
 
 >>> fix_annotations("還是義(yì)無反顧")
 '還是義無反顧'
