@@ -1,1 +1,923 @@
-"""Placeholder: being written."""
+"""CJK mojibake: spans of text decoded with the wrong codec, repaired span by span.
+
+Text written in one codec and read with another turns into characters that still
+look like text: ``文件上传成功`` written as UTF-8 and read as GBK is
+``鏂囦欢涓婁紶鎴愬姛``; ``用户不存在`` written as GBK and read as cp1252 is
+``ÓÃ»§²»´æÔÚ``.  Such damage usually covers one span of a line (a log message,
+a quoted SQL comment) and leaves the rest clean.
+
+The repair takes a span apart the way it was put together.  For each known
+:class:`Layer` (a codec the text was *written* in and one it was *read* with):
+
+1. **Structure.**  Encode the line with the codec it was read with, character
+   by character, and decode the bytes with the codec it was written in.  Only
+   spans whose bytes are valid in the written codec survive, and only where the
+   byte boundaries of both readings line up.  Bytes the reader could not
+   decode (left as U+FFFD or ``?``, a *hole*) are enumerated: every byte value
+   that makes the span valid is a candidate.
+2. **Language.**  The character model of :mod:`zhfix.lm` scores each surviving
+   reading against the span as it stands.  A repair is made only when the
+   reading is more probable than the text as it stands by
+   :data:`MIN_GAIN` nats and looks like Chinese itself.  Holes are filled with
+   the most probable candidate, and the edit says which characters were
+   inferred and how sure the model is.
+
+Two layers (GBK mojibake saved as UTF-8 and read as cp1252 again) are undone
+one after the other within the same span.
+
+>>> fix("上传失败：鏂囦欢涓嶅瓨鍦�")
+'上传失败：文件不存在'
+>>> fix("ERROR 1045: ÓÃ»§²»´æÔÚ")
+'ERROR 1045: 用户不存在'
+>>> fix("clean text stays as it is: 骷髅 蜥蜴")
+'clean text stays as it is: 骷髅 蜥蜴'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from itertools import product
+from typing import Any
+
+from zhfix.chars import is_han
+from zhfix.config import FixConfig
+from zhfix.explain import Edit, Step, apply_edits
+from zhfix.lm import Model, model
+from zhfix.pipeline import register
+
+# --- the damage this module knows --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Text written in ``written`` and read with ``read``."""
+
+    written: str
+    read: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.written}>{self.read}"
+
+    @property
+    def han_to_han(self) -> bool:
+        """Both codecs double-byte CJK: Han characters read as other Han characters.
+
+        Such readings are weak evidence (the mojibake is made of ordinary
+        characters), so they are only made on whole runs of CJK text.
+        """
+        return self.written in _DOUBLE_BYTE_WRITERS and self.read in DOUBLE_BYTE_READERS
+
+
+#: The layers tried, most common first.  ``cp1252`` stands for Latin-1 too:
+#: its table maps the C1 controls to their own bytes, as Windows does.
+LAYERS: tuple[Layer, ...] = (
+    Layer("utf-8", "gbk"),
+    Layer("gbk", "cp1252"),
+    Layer("utf-8", "cp1252"),
+    Layer("big5", "cp1252"),
+    Layer("big5", "gbk"),
+    Layer("gbk", "big5"),
+    Layer("gbk", "cp1254"),
+    Layer("gbk", "cp949"),
+    Layer("utf-8", "big5"),
+)
+
+#: Characters a reader leaves where it could not decode a byte.
+HOLE_CHARS = "\ufffd?"
+
+#: Byte values a hole may stand for, per reading codec: the bytes that codec
+#: cannot decode.  cp1252 and cp1254 leave only a few bytes undefined; a
+#: double-byte reader can fail on any high byte.
+HOLE_BYTES: dict[str, tuple[int, ...]] = {
+    "cp1252": (0x81, 0x8D, 0x8F, 0x90, 0x9D),
+    "cp1254": (0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E),
+    "gbk": tuple(range(0x80, 0x100)),
+    "big5": tuple(range(0x80, 0x100)),
+    "cp949": tuple(range(0x80, 0x100)),
+}
+
+#: Python codecs whose pair tables make up each double-byte reader, first
+#: wins.  GB18030 adds the private-use characters of GBK's user-defined area,
+#: cp950 the few Big5 codes Python's ``big5`` lacks.
+DOUBLE_BYTE_READERS: dict[str, tuple[str, ...]] = {
+    "gbk": ("gbk", "gb18030"),
+    "big5": ("big5", "cp950"),
+    "cp949": ("cp949",),
+}
+
+#: Single characters readers produce outside their Python codec: Windows
+#: reads byte 80 as € in cp936 (GBK).  These take precedence over the pair
+#: the codec has for the same character (see :func:`reader_alternatives`).
+READER_EXTRAS: dict[str, dict[str, bytes]] = {"gbk": {"\u20ac": b"\x80"}}
+
+_DOUBLE_BYTE_WRITERS = ("gbk", "big5")
+
+#: Readers with a script of their own: cp949 reads GBK's rows B0-C8 as Hangul
+#: and rows CA-F7 as Hanja, so its mojibake mixes both; a span of Hangul
+#: alone is Korean, and is left alone.
+NEEDS_HAN_READERS = ("cp949",)
+
+#: At most this many byte combinations are tried for the holes of one
+#: character: two lost continuation bytes of UTF-8 (64 x 64).
+MAX_HOLE_COMBINATIONS = 4096
+
+#: Bytes a placeholder hole takes while the written codec decodes around it:
+#: invalid in UTF-8, GBK and Big5 alike.
+_HOLE_PLACEHOLDER = 0xFF
+
+# --- thresholds ----------------------------------------------------------------
+
+#: A repair must raise the log-probability of its span (with one character of
+#: context on each side) by at least this many nats.  Measured on the clean
+#: dev corpus (zh_hans + zh_hant, 99k lines): structurally valid readings of
+#: clean spans that the gate lets through gain at most about 8 nats; true
+#: repairs of spans with two or more Han characters gain 20 nats or more.
+MIN_GAIN = 12.0
+
+#: The repaired span must itself look like text: its mean log-probability per
+#: character at least this.  Clean dev-corpus lines score -5 to -8 per
+#: character; readings into rare characters (another mojibake) score below -10.
+MIN_MEAN_LOGPROB = -10.0
+
+#: Readings between two double-byte CJK codecs (:attr:`Layer.han_to_han`)
+#: replace ordinary characters by ordinary characters, so they need more: a
+#: gain per character of at least this, and a mean log-probability of at least
+#: :data:`WEAK_MIN_MEAN_LOGPROB`.  Measured on the dev corpus: readings of
+#: clean lines gain at most 3.7 nats per character in 99 % of the cases (the
+#: exceptions are runs of rare reduplicated characters in classical poetry) and
+#: score below -8.1 per character in 99 %; true repairs of Big5/GBK spans of
+#: four or more Han characters gain more than 4.4 per character and score above
+#: -8.1 in 99 % of the cases.
+WEAK_MIN_GAIN_PER_CHAR = 4.0
+WEAK_MIN_MEAN_LOGPROB = -8.5
+
+#: A repair must bring at least this many Han characters or CJK punctuation
+#: marks: one-character readings are too easily found by chance, and Latin
+#: mojibake (``Ã©`` → ``é``) is left to the Latin fixer.
+MIN_CJK_CHARS = 2
+
+#: A hole is filled only when the model gives the chosen character at least
+#: this posterior probability among the candidates; otherwise the hole is left
+#: as it is.  Set on lossy UTF-8-read-as-GBK spans of the dev corpus, where the
+#: filled character is right in about 97 % of the cases above 0.5.
+MIN_HOLE_CONFIDENCE = 0.5
+
+#: Gate: characters that wrong readers produce and the model finds rare: a
+#: unigram log-probability below this.  On the dev corpus, two such characters
+#: within :data:`GATE_GAP` + 1 positions occur in about 1.3 % of clean lines and
+#: in over 95 % of damaged Han spans of four or more characters.
+RARE_LOGPROB = -12.0
+
+#: Gate: at most this many characters between two rare characters.
+GATE_GAP = 1
+
+#: An edit's confidence is ``1 - exp(-gain / CONFIDENCE_SCALE)``: 0.95 at
+#: :data:`MIN_GAIN`, nearly 1 for the 40+ nats a damaged clause gains.
+CONFIDENCE_SCALE = 4.0
+
+#: Characters read on each side of a suspicious spot.  Mojibake spans are
+#: dense with suspicious spots (in damaged dev-corpus lines, consecutive spots
+#: are a few characters apart), so windows merge over a whole damaged span,
+#: while a long clean line is read only around its few rare pairs.
+WINDOW = 48
+
+#: A second layer is looked for this many characters around the first reading.
+INNER_REACH = 8
+
+#: CJK characters counted for :data:`MIN_CJK_CHARS`: Han and CJK punctuation.
+_CJK_RE = re.compile(r"[\u3000-\u303f\uff00-\uffef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+#: Characters a weak reading may not produce: anything but ASCII, Han and CJK
+#: punctuation (kana, bopomofo, box drawing come out of Big5/GBK misreadings,
+#: rarely out of Chinese writers).
+_NOT_CHINESE_RE = re.compile(
+    "[^\x00-\x7f\u3000-\u303f\uff00-\uffef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff“”‘’…—·]"
+)
+
+# --- codec tables ----------------------------------------------------------------
+
+_SINGLE_BYTE_READERS = ("cp1252", "cp1254")
+
+
+@cache
+def reader_table(codec: str) -> dict[str, bytes]:
+    """How each character came out of ``codec``: character → the bytes read.
+
+    Built from Python's codecs; single-byte readers map their undefined bytes
+    to C1 controls, as Windows and browsers do.
+
+    >>> reader_table("gbk")["鏂"].hex(), reader_table("cp1252")["\\x81"].hex()
+    ('e696', '81')
+    """
+    table: dict[str, bytes] = {chr(i): bytes([i]) for i in range(0x80)}
+    if codec in _SINGLE_BYTE_READERS:
+        for b in range(0x80, 0x100):
+            raw = bytes([b])
+            with suppress(UnicodeDecodeError):
+                table.setdefault(raw.decode(codec), raw)
+            if b < 0xA0:
+                table.setdefault(chr(b), raw)  # a C1 control: undefined, or read as Latin-1
+        return table
+    for python_codec in DOUBLE_BYTE_READERS[codec]:
+        for lead in range(0x81, 0xFF):
+            for trail in range(0x40, 0xFF):
+                raw = bytes([lead, trail])
+                try:
+                    ch = raw.decode(python_codec)
+                except UnicodeDecodeError:
+                    continue
+                if len(ch) == 1:
+                    table.setdefault(ch, raw)
+    table.update(READER_EXTRAS.get(codec, {}))
+    return table
+
+
+@cache
+def reader_alternatives(codec: str) -> dict[str, bytes]:
+    """Characters a reader makes of two different byte sequences: the other one.
+
+    Windows' GBK reads both 80 and A2E3 as €; :func:`reader_table` says 80.
+
+    >>> reader_alternatives("gbk")["€"].hex()
+    'a2e3'
+    """
+    alternatives: dict[str, bytes] = {}
+    for ch in READER_EXTRAS.get(codec, {}):
+        for python_codec in DOUBLE_BYTE_READERS.get(codec, ()):
+            try:
+                alternatives[ch] = ch.encode(python_codec)
+                break
+            except UnicodeEncodeError:
+                continue
+    return alternatives
+
+
+def _byte_len(ch: str, codec: str) -> int:
+    """Bytes ``ch`` takes in ``codec`` (UTF-8 or a double-byte codec)."""
+    o = ord(ch)
+    if o < 0x80:
+        return 1
+    if codec == "utf-8":
+        return 2 if o < 0x800 else 3 if o < 0x10000 else 4
+    return 2
+
+
+def _utf8_size(lead: int) -> int:
+    """Bytes in a UTF-8 character with this lead byte (4 for invalid leads too)."""
+    return 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4
+
+
+def _char_at(buf: bytes, pos: int, codec: str) -> tuple[str, int] | None:
+    """The character of ``codec`` starting at ``buf[pos]`` and its length."""
+    lead = buf[pos]
+    if lead < 0x80:
+        return chr(lead), 1
+    size = _utf8_size(lead) if codec == "utf-8" else 2
+    try:
+        ch = buf[pos : pos + size].decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return (ch, size) if len(ch) == 1 else None
+
+
+def _plausible(ch: str) -> bool:
+    """False for what no writer meant: controls, private use, unassigned."""
+    return unicodedata.category(ch) not in ("Cc", "Co", "Cn", "Cs")
+
+
+# --- structural candidates ----------------------------------------------------------
+
+
+#: A character of the written codec: bytes ``start:end`` of a run, the
+#: characters those bytes may be (one when every byte is known, several when a
+#: hole was filled, none for an invalid byte), and whether a hole was filled.
+Token = tuple[int, int, tuple[str, ...], bool]
+
+
+def _fill_hole(
+    buf: bytearray, pos: int, holes: set[int], codec: str, values: Sequence[int]
+) -> Token:
+    """The characters that a character starting at ``buf[pos]`` with holes may be.
+
+    Every combination of byte values for the holes inside the character is
+    tried (at most :data:`MAX_HOLE_COMBINATIONS`), each hole restricted to the
+    values its place allows (a UTF-8 continuation byte is 80-BF).
+    """
+    if codec == "utf-8":
+        if pos in holes:
+            # A hole at the lead: the continuation bytes after it say how long it is.
+            follow = 0
+            while (
+                pos + 1 + follow < len(buf)
+                and follow < 3
+                and (0x80 <= buf[pos + 1 + follow] <= 0xBF or pos + 1 + follow in holes)
+            ):
+                follow += 1
+            size = follow + 1
+        else:
+            size = _utf8_size(buf[pos])
+    else:
+        size = 2
+    inside = [h for h in range(pos, pos + size) if h in holes]
+    if not inside or pos + size > len(buf):
+        return (pos, pos + 1, (), False)
+    choices: list[list[int]] = []
+    for h in inside:
+        if codec == "utf-8" and h > pos:
+            allowed = [v for v in values if 0x80 <= v <= 0xBF]
+        elif h == pos:
+            allowed = [v for v in values if v >= 0x81]
+        else:
+            allowed = [v for v in values if v >= 0x40]
+        choices.append(allowed)
+    if math.prod(len(c) for c in choices) > MAX_HOLE_COMBINATIONS:
+        return (pos, pos + 1, (), False)
+    found: list[str] = []
+    chunk = bytearray(buf[pos : pos + size])
+    offsets = [h - pos for h in inside]
+    for combo in product(*choices):
+        for offset, value in zip(offsets, combo, strict=True):
+            chunk[offset] = value
+        got = _char_at(bytes(chunk), 0, codec)
+        if got is not None and got[1] == size and _plausible(got[0]) and ord(got[0]) >= 0x80:
+            found.append(got[0])
+    return (pos, pos + size, tuple(dict.fromkeys(found)), True)
+
+
+def _tokens(buf: bytearray, holes: set[int], codec: str, values: Sequence[int]) -> list[Token]:
+    """Decode ``buf`` with ``codec`` into tokens, filling holes and marking errors.
+
+    One ``surrogateescape`` decode marks every invalid byte; only around holes
+    is the decoding redone.
+    """
+    tokens: list[Token] = []
+    pos = 0
+    n = len(buf)
+    data = bytes(buf)
+    window = 4 if codec == "utf-8" else 2
+    utf8 = codec == "utf-8"
+    while pos < n:
+        text = data[pos:].decode(codec, "surrogateescape")
+        p = pos
+        pos = n
+        for ch in text:
+            o = ord(ch)
+            if 0xDC80 <= o <= 0xDCFF:
+                if holes and any(h in holes for h in range(p, min(p + window, n))):
+                    token = _fill_hole(buf, p, holes, codec, values)
+                    if token[2]:
+                        tokens.append(token)
+                        pos = token[1]
+                        break
+                tokens.append((p, p + 1, (), False))
+                p += 1
+                continue
+            size = 1 if o < 0x80 else (2 if o < 0x800 else 3 if o < 0x10000 else 4) if utf8 else 2
+            tokens.append((p, p + size, (ch,), False))
+            p += size
+    return tokens
+
+
+@dataclass
+class Reading:
+    """A structurally valid reading of ``line[start:end]`` through one layer."""
+
+    start: int
+    end: int
+    after: str
+    layers: tuple[str, ...]
+    #: Filled holes: (index in ``after``, character, posterior probability).
+    inferred: tuple[tuple[int, str, float], ...] = ()
+    gain: float = 0.0
+    #: Read through a :attr:`Layer.han_to_han` layer (weak evidence).
+    weak: bool = False
+
+
+def _choose(tokens: list[Token], lm: Model, before: str) -> tuple[list[str], list[float]]:
+    """Pick one option per token, holes by the model in context; with posteriors."""
+    chosen: list[str] = []
+    confidence: list[float] = []
+    prev = before
+    for i, token in enumerate(tokens):
+        options = token[2]
+        if len(options) == 1:
+            chosen.append(options[0])
+            confidence.append(1.0)
+        else:
+            nxt = tokens[i + 1][2][0] if i + 1 < len(tokens) else ""
+            scores = []
+            for ch in options:
+                s = lm.char_logprob(prev, ch)
+                if nxt:
+                    s += lm.char_logprob(ch, nxt)
+                scores.append(s)
+            best = max(range(len(scores)), key=scores.__getitem__)
+            top = scores[best]
+            total = sum(math.exp(s - top) for s in scores)
+            chosen.append(options[best])
+            confidence.append(1.0 / total)
+        prev = chosen[-1]
+    return chosen, confidence
+
+
+def _best_range(gains: list[float]) -> tuple[int, int, float]:
+    """The contiguous range of ``gains`` with the largest sum (Kadane)."""
+    best = (0, 0, 0.0)
+    start = 0
+    total = 0.0
+    for i, g in enumerate(gains):
+        if total <= 0:
+            start, total = i, g
+        else:
+            total += g
+        if total > best[2]:
+            best = (start, i + 1, total)
+    return best
+
+
+def _ranges(gains: list[float], lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """Disjoint ranges of positive total gain within ``gains[lo:hi]``, best first."""
+    if hi <= lo:
+        return
+    a, b, total = _best_range(gains[lo:hi])
+    if total <= 0:
+        return
+    yield lo + a, lo + b
+    yield from _ranges(gains, lo, lo + a)
+    yield from _ranges(gains, lo + b, hi)
+
+
+def _cjk_runs(
+    line: str,
+    offset: int,
+    units: list[tuple[int, int, int, int]],
+    gains: list[float],
+    chosen: list[str],
+    layer: Layer,
+) -> Iterator[tuple[int, int]]:
+    """Ranges of units covering whole runs of non-ASCII text, Han on neither side.
+
+    Mojibake between two codecs of Han characters is made of real characters,
+    so a reading is only believed for all of a run of CJK text, up to ASCII or
+    the line's ends: never for a few characters inside clean Chinese.  Runs
+    separated by ASCII only (``婓 Basic IDE 笢妏蚚``) are also offered together
+    when each gains and reads as text on its own, so that a one-character run
+    is carried by its neighbours.
+    """
+    lm = model()
+
+    def carried(k: int, m: int) -> bool:
+        if sum(gains[k:m]) <= 0:
+            return False
+        old = line[offset + units[k][0] : offset + units[m - 1][1]]
+        if layer.read in NEEDS_HAN_READERS and not any(is_han(c) for c in old):
+            return False
+        new = "".join(chosen[units[k][2] : units[m - 1][3]])
+        return lm.logprob(new) / len(new) >= MIN_MEAN_LOGPROB
+
+    runs: list[tuple[int, int]] = []
+    k = 0
+    while k < len(units):
+        if line[offset + units[k][0] : offset + units[k][1]].isascii():
+            k += 1
+            continue
+        m = k
+        while m < len(units) and not line[offset + units[m][0] : offset + units[m][1]].isascii():
+            m += 1
+        start, end = offset + units[k][0], offset + units[m - 1][1]
+        if not (start > 0 and is_han(line[start - 1])) and not (
+            end < len(line) and is_han(line[end])
+        ):
+            runs.append((k, m))
+            yield k, m
+        k = m
+    group: list[tuple[int, int]] = []
+    for run in [*runs, (-1, -1)]:
+        gaining = run[0] >= 0 and carried(*run)
+        if gaining and (not group or all(
+            line[offset + units[u][0] : offset + units[u][1]].isascii()
+            for u in range(group[-1][1], run[0])
+        )):
+            group.append(run)
+            continue
+        if len(group) > 1:
+            yield group[0][0], group[-1][1]
+        group = [run] if gaining else []
+
+
+def _whole(units: list[tuple[int, int, int, int]], line: str, offset: int,
+           chosen: list[str]) -> tuple[int, int] | None:
+    """The range from the first to the last unit the reading changes."""
+    changed = [
+        u for u, (ca, cb, ta, tb) in enumerate(units)
+        if line[offset + ca : offset + cb] != "".join(chosen[ta:tb])
+    ]
+    return (changed[0], changed[-1] + 1) if changed else None
+
+
+def _encode_run(
+    line: str, i: int, n: int, table: dict[str, bytes]
+) -> tuple[int, bytearray, list[int], set[int]]:
+    """Encode ``line[i:]`` with a reader table as far as it goes (up to ``n``).
+
+    Returns the end of the run, its bytes, the byte offset of each character
+    and the byte offsets of holes.  A ``?`` is a hole only right after mojibake
+    (a non-ASCII character or another such hole); elsewhere it is a question.
+    """
+    j = i
+    buf = bytearray()
+    bounds = [0]
+    holes: set[int] = set()
+    hole_before = False
+    while j < n:
+        ch = line[j]
+        raw = table.get(ch)
+        if ch == "?" and j > i and (hole_before or not line[j - 1].isascii()):
+            raw = None
+        hole_before = raw is None
+        if raw is None:
+            if ch not in HOLE_CHARS:
+                break
+            holes.add(len(buf))
+            raw = bytes([_HOLE_PLACEHOLDER])
+        buf += raw
+        bounds.append(len(buf))
+        j += 1
+    return j, buf, bounds, holes
+
+
+def _readings(
+    line: str, layer: Layer, marks: list[int], lo: int, hi: int
+) -> Iterator[Reading]:
+    """Structurally valid readings of spans of ``line[lo:hi]`` through ``layer``.
+
+    ``marks`` are the sorted positions of rare characters and holes: a reading
+    must cover one of them.
+    """
+    table = reader_table(layer.read)
+    alternatives = reader_alternatives(layer.read)
+    values = HOLE_BYTES[layer.read]
+    lm = model()
+    n = hi
+    i = lo
+    while i < n:
+        # A run of characters the reader could have produced, or holes.
+        while i < n and line[i] not in table and line[i] not in HOLE_CHARS:
+            i += 1
+        j, buf, bounds, holes = _encode_run(line, i, n, table)
+        if j > i and any(b >= 0x80 for b in buf):
+            yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
+            if any(ch in alternatives for ch in line[i:j]):
+                _, buf, bounds, holes = _encode_run(line, i, j, {**table, **alternatives})
+                yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
+        i = j + 1 if j == i else j
+
+
+def _run_readings(
+    line: str,
+    offset: int,
+    buf: bytearray,
+    bounds: list[int],
+    holes: set[int],
+    layer: Layer,
+    values: Sequence[int],
+    lm: Model,
+    marks: list[int],
+) -> Iterator[Reading]:
+    """Readings within one run of reader characters starting at ``line[offset]``."""
+    tokens = _tokens(buf, holes, layer.written, values)
+    char_at_byte = {b: k for k, b in enumerate(bounds)}
+    # Split into stretches of valid tokens.
+    k = 0
+    while k < len(tokens):
+        if not tokens[k][2]:
+            k += 1
+            continue
+        m = k
+        while m < len(tokens) and tokens[m][2]:
+            m += 1
+        stretch = tokens[k:m]
+        k = m
+        # The stretch must cover a rare character or a hole.
+        c0 = offset + bisect_right(bounds, stretch[0][0]) - 1
+        c1 = offset + bisect_left(bounds, stretch[-1][1])
+        mark = bisect_left(marks, c0)
+        if mark >= len(marks) or marks[mark] >= c1:
+            continue
+        first = char_at_byte.get(stretch[0][0], 0)
+        before = line[offset + first - 1] if offset + first > 0 else ""
+        chosen, confidence = _choose(stretch, lm, before)
+        # Units: between byte offsets where both readings have a boundary.
+        units: list[tuple[int, int, int, int]] = []  # (char a, char b, token a, token b)
+        last_char = last_tok = -1
+        for t_index, token in enumerate([None, *stretch]):
+            pos = stretch[0][0] if token is None else token[1]
+            if pos in char_at_byte:
+                c = char_at_byte[pos]
+                if last_char >= 0:
+                    units.append((last_char, c, last_tok, t_index))
+                last_char, last_tok = c, t_index
+        if not units:
+            continue
+        gains: list[float] = []
+        prev_old = prev_new = ""
+        for ca, cb, ta, tb in units:
+            old = line[offset + ca : offset + cb]
+            new = "".join(chosen[ta:tb])
+            g = lm.logprob(new, prev_new) - lm.logprob(old, prev_old)
+            if old == new:
+                g = min(g, 0.0)
+            gains.append(g)
+            prev_old, prev_new = old[-1], new[-1]
+        if layer.han_to_han:
+            ranges = list(_cjk_runs(line, offset, units, gains, chosen, layer))
+        else:
+            # The best-gaining ranges, and the whole stretch: a second layer
+            # may hide behind characters the first reading finds improbable.
+            ranges = list(_ranges(gains, 0, len(units)))
+            whole = _whole(units, line, offset, chosen)
+            if whole is not None and whole not in ranges:
+                ranges.append(whole)
+        for ua, ub in ranges:
+            ca, cb = units[ua][0], units[ub - 1][1]
+            ta, tb = units[ua][2], units[ub - 1][3]
+            after = "".join(chosen[ta:tb])
+            inferred = []
+            pos = 0
+            for t in range(ta, tb):
+                if stretch[t][3]:
+                    inferred.append((pos, chosen[t], confidence[t]))
+                pos += len(chosen[t])
+            yield Reading(
+                offset + ca, offset + cb, after, (layer.name,), tuple(inferred),
+                weak=layer.han_to_han,
+            )
+
+
+# --- decisions -------------------------------------------------------------------------
+
+
+def _context_gain(line: str, start: int, end: int, after: str, lm: Model) -> float:
+    """Log-probability gain of replacing ``line[start:end]`` by ``after``, in context."""
+    prev = line[start - 1] if start > 0 else ""
+    nxt = line[end] if end < len(line) else ""
+    return lm.logprob(after + nxt, prev) - lm.logprob(line[start:end] + nxt, prev)
+
+
+def _looks_like_text(after: str, lm: Model, weak: bool) -> bool:
+    """The repaired span reads as Chinese: enough CJK, and probable."""
+    if len(_CJK_RE.findall(after)) < MIN_CJK_CHARS:
+        return False
+    if weak and _NOT_CHINESE_RE.search(after):
+        return False
+    floor = WEAK_MIN_MEAN_LOGPROB if weak else MIN_MEAN_LOGPROB
+    return lm.logprob(after) / len(after) >= floor
+
+
+def _accept(reading: Reading) -> bool:
+    """Whether the gain of a reading, already computed, is enough."""
+    if reading.gain < MIN_GAIN:
+        return False
+    return not reading.weak or reading.gain / len(reading.after) >= WEAK_MIN_GAIN_PER_CHAR
+
+
+def _settle_holes(reading: Reading) -> Reading:
+    """Put back the hole of a fill the model is unsure of."""
+    if all(conf >= MIN_HOLE_CONFIDENCE for _, _, conf in reading.inferred):
+        return reading
+    chars = list(reading.after)
+    kept = []
+    for pos, ch, conf in reading.inferred:
+        if conf < MIN_HOLE_CONFIDENCE:
+            chars[pos] = "\ufffd"
+        else:
+            kept.append((pos, ch, conf))
+    return Reading(
+        reading.start, reading.end, "".join(chars), reading.layers, tuple(kept), reading.gain,
+        reading.weak,
+    )
+
+
+def _inner(line: str, reading: Reading, depth: int) -> Reading:
+    """Undo a second layer under a reading, when that reads better still.
+
+    The line is read again with the first reading applied, so that the second
+    reading may reach past it (a character the first reading left alone can
+    belong to the second).
+    """
+    if depth <= 1 or reading.weak or not GATE.search(reading.after):
+        return reading
+    a, b = reading.start, reading.start + len(reading.after)
+    new_line = line[:a] + reading.after + line[reading.end :]
+    inner = [
+        r
+        for r in candidate_repairs(
+            new_line, depth - 1, max(0, a - INNER_REACH), min(len(new_line), b + INNER_REACH)
+        )
+        if r.start < b and r.end > a
+    ]
+    if not inner:
+        return reading
+    lo, hi = min(a, inner[0].start), max(b, inner[-1].end)
+    parts: list[str] = []
+    inferred: list[tuple[int, str, float]] = []
+    pos = lo
+    for r in inner:
+        parts.append(new_line[pos : r.start])
+        base = sum(len(p) for p in parts)
+        inferred.extend((base + i, ch, conf) for i, ch, conf in r.inferred)
+        parts.append(r.after)
+        pos = r.end
+    parts.append(new_line[pos:hi])
+    delta = len(reading.after) - (reading.end - reading.start)
+    layers = tuple(dict.fromkeys(layer for r in inner for layer in r.layers)) + reading.layers
+    return Reading(
+        lo, hi - delta if hi > b else reading.end, "".join(parts), layers, tuple(inferred),
+        weak=any(r.weak for r in inner),
+    )
+
+
+def _layers_for(line: str) -> list[Layer]:
+    """The layers whose reader could have made the rare characters of ``line``.
+
+    A layer is tried when its reader produces at least two of them (a hole
+    counts as one): a cheap way to skip, say, the cp1252 layers on a line of
+    rare Han characters.
+    """
+    rare = RARE_RE.findall(line)
+    holes = line.count("\ufffd")
+    layers = []
+    for layer in LAYERS:
+        table = reader_table(layer.read)
+        if holes + sum(1 for c in rare if c in table) >= 2:
+            layers.append(layer)
+    return layers
+
+
+def candidate_repairs(
+    line: str, depth: int = 2, lo: int = 0, hi: int | None = None
+) -> list[Reading]:
+    """The repairs the model accepts in ``line[lo:hi]``, non-overlapping, in order.
+
+    ``depth`` is how many layers of mojibake may be undone in one span.
+
+    >>> [(r.after, r.layers) for r in candidate_repairs("鏂囦欢涓婁紶鎴愬姛")]
+    [('文件上传成功', ('utf-8>gbk',))]
+    """
+    lm = model()
+    accepted: list[Reading] = []
+    layers = _layers_for(line)
+    if not layers:
+        return []
+    marks = [m.start() for m in RARE_RE.finditer(line)]
+    marks += [i for i, ch in enumerate(line) if ch in HOLE_CHARS]
+    marks.sort()
+    hi = len(line) if hi is None else hi
+    for layer in layers:
+        for reading in _readings(line, layer, marks, lo, hi):
+            reading = _inner(line, reading, depth)
+            reading = _settle_holes(reading)
+            before = line[reading.start : reading.end]
+            if reading.after == before:
+                continue
+            if layer.read in NEEDS_HAN_READERS and not any(is_han(c) for c in before):
+                continue
+            if not _looks_like_text(reading.after, lm, reading.weak):
+                continue
+            reading.gain = _context_gain(line, reading.start, reading.end, reading.after, lm)
+            if _accept(reading):
+                accepted.append(reading)
+    accepted.sort(key=lambda r: -r.gain)
+    chosen: list[Reading] = []
+    for r in accepted:
+        if all(r.end <= c.start or c.end <= r.start for c in chosen):
+            chosen.append(r)
+    return sorted(chosen, key=lambda r: r.start)
+
+
+# --- the gate and the fixer ----------------------------------------------------------------
+
+
+def _rare_class() -> str:
+    """A regex class of the rare characters mojibake is made of.
+
+    ``data/lm.rare.txt`` is generated by ``scripts/build_lm.py`` with the model
+    (:data:`RARE_LOGPROB`) and lists code point ranges.
+    """
+    data = resources.files("zhfix.data").joinpath("lm.rare.txt").read_text(encoding="utf-8")
+    parts: list[str] = []
+    for line in data.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        lo, _, hi = line.partition("-")
+        part = re.escape(chr(int(lo, 16)))
+        if hi:
+            part += "-" + re.escape(chr(int(hi, 16)))
+        parts.append(part)
+    return "[" + "".join(parts) + "]"
+
+
+def _gate() -> re.Pattern[str]:
+    """Two rare characters close together, or what decoding errors leave."""
+    rare = _rare_class()
+    return re.compile(f"{rare}.{{0,{GATE_GAP}}}{rare}|[\ufffd\ue000-\uf8ff\x80-\x9f]")
+
+
+GATE = _gate()
+
+#: One rare character (see :data:`RARE_LOGPROB`).
+RARE_RE = re.compile(_rare_class())
+
+
+def suspicious_spots(line: str) -> list[tuple[int, int]]:
+    """What the gate finds in ``line``, less what clean text is known to have.
+
+    Two rare characters that form a word the model knows (骷髅, 蜥蜴) or repeat
+    one character (萋萋, 赳赳, a reduplication of classical poetry) are left
+    out; on the dev corpus this leaves a third of the gate's clean lines.
+
+    >>> suspicious_spots("骷髅 萋萋"), suspicious_spots("鏂囦欢")
+    ([], [(0, 2)])
+    """
+    bigram = model().bigram
+    spots = []
+    for m in GATE.finditer(line):
+        g = m.group()
+        if len(g) >= 2:
+            if g[0] == g[-1]:
+                continue
+            if any((g[k] + g[k + 1]).lower() in bigram for k in range(len(g) - 1)):
+                continue
+        spots.append(m.span())
+    return spots
+
+
+def regions(line: str) -> list[tuple[int, int]]:
+    """Stretches of ``line`` worth reading: :data:`WINDOW` around each suspicious spot."""
+    merged: list[tuple[int, int]] = []
+    for s, e in suspicious_spots(line):
+        lo, hi = max(0, s - WINDOW), min(len(line), e + WINDOW)
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Lines of ``text`` that the gate finds something in, as (start, end)."""
+    start = 0
+    for m in GATE.finditer(text):
+        if m.start() < start:
+            continue
+        s = text.rfind("\n", 0, m.start()) + 1
+        e = text.find("\n", m.end())
+        e = len(text) if e < 0 else e
+        yield s, e
+        start = e
+
+
+@register("mojibake", switch="fix_mojibake", gate=GATE)
+def fix_mojibake(text: str, config: FixConfig) -> Step | None:
+    """Repair CJK mojibake span by span; see the module docstring."""
+    edits: list[Edit] = []
+    for s, e in _line_spans(text):
+        line = text[s:e]
+        repairs = [r for lo, hi in regions(line) for r in candidate_repairs(line, 2, lo, hi)]
+        for r in repairs:
+            evidence: dict[str, Any] = {
+                "chain": ",".join(r.layers),
+                "gain_nats": round(r.gain, 1),
+            }
+            confidence = 1.0 - math.exp(-r.gain / CONFIDENCE_SCALE)
+            if r.inferred:
+                evidence["inferred"] = [
+                    {"index": pos, "char": ch, "confidence": round(conf, 3)}
+                    for pos, ch, conf in r.inferred
+                ]
+                confidence = min(confidence, *(conf for _, _, conf in r.inferred))
+            edits.append(
+                Edit(s + r.start, s + r.end, line[r.start : r.end], r.after,
+                     round(confidence, 3), evidence)
+            )
+    if not edits:
+        return None
+    return Step("mojibake", tuple(edits))
+
+
+def fix(text: str) -> str:
+    """Repair the mojibake in ``text`` with the default configuration."""
+    step = fix_mojibake(text, FixConfig())
+    return text if step is None else apply_edits(text, step.edits)
+
+
+__all__ = ["GATE", "LAYERS", "Layer", "candidate_repairs", "fix", "fix_mojibake", "reader_table"]

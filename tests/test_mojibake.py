@@ -1,0 +1,155 @@
+"""The CJK mojibake engine: structure, restoration on damaged corpus lines, safety."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from conftest import corpus_lines
+
+import zhfix
+from zhfix import mojibake
+from zhfix.damage.codecs import UnencodableError, mojibake_span
+from zhfix.damage.codecs import mojibake as damage
+
+HAN = re.compile("[\u4e00-\u9fff]")
+
+#: Chains whose mojibake is made of characters clean text rarely has.
+STRONG_CHAINS = [
+    "utf-8>gbk",
+    "gbk>cp1252",
+    "utf-8>cp1252",
+    "big5>cp1252",
+    "gbk>cp1254",
+    "utf-8>gbk,utf-8>cp1252",
+]
+#: Chains between two double-byte codecs: the mojibake is ordinary characters.
+WEAK_CHAINS = ["big5>gbk", "gbk>big5", "gbk>cp949"]
+
+#: Lines per chain and corpus file in the restoration tests (the full
+#: measurement samples more; see the module docstring of zhfix.mojibake).
+SAMPLE = 40
+
+
+@pytest.mark.parametrize("codec", ["gbk", "big5", "cp949", "cp1252", "cp1254"])
+def test_reader_tables_read_back(codec: str) -> None:
+    table = mojibake.reader_table(codec)
+    pythons = mojibake.DOUBLE_BYTE_READERS.get(codec, (codec,))
+    checked = 0
+    for ch, raw in table.items():
+        if ord(ch) < 0x80 or ch in mojibake.READER_EXTRAS.get(codec, {}):
+            continue
+        if len(raw) == 1 and 0x80 <= raw[0] <= 0x9F and ch == chr(raw[0]):
+            continue  # a C1 control for an undefined single byte
+        assert any(raw.decode(p, errors="replace") == ch for p in pythons), (ch, raw)
+        checked += 1
+    assert checked > 90
+
+
+def _sample(name: str, seed: int) -> list[str]:
+    lines = [line for line in corpus_lines(name) if len(HAN.findall(line)) >= 4]
+    random.Random(seed).shuffle(lines)
+    return lines
+
+
+def _restored(chain: str, name: str, spans: bool) -> tuple[int, int]:
+    ok = total = 0
+    for i, line in enumerate(_sample(name, seed=len(chain))):
+        if total >= SAMPLE:
+            break
+        try:
+            if spans:
+                d = mojibake_span(line, chain, errors="strict", seed=i)
+                start, end = d.record["span"]
+                if len(HAN.findall(line[start:end])) < 4:
+                    continue
+            else:
+                d = damage(line, chain, errors="strict")
+        except (UnencodableError, UnicodeError, ValueError):
+            continue
+        if not d.record["lossless"]:
+            continue
+        total += 1
+        ok += mojibake.fix(d.text) == line
+    return ok, total
+
+
+@pytest.mark.parametrize("chain", STRONG_CHAINS)
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+@pytest.mark.parametrize("spans", [False, True], ids=["line", "span"])
+def test_strong_chains_restore(chain: str, name: str, spans: bool) -> None:
+    ok, total = _restored(chain, name, spans)
+    assert total >= SAMPLE // 2
+    assert ok >= total - 1, f"{ok}/{total}"
+
+
+@pytest.mark.parametrize("chain", WEAK_CHAINS)
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+def test_weak_chains_restore_whole_lines(chain: str, name: str) -> None:
+    ok, total = _restored(chain, name, spans=False)
+    if total < SAMPLE // 4:
+        pytest.skip(f"only {total} lines of {name} survive {chain} losslessly")
+    assert ok >= 0.9 * total, f"{ok}/{total}"
+
+
+@pytest.mark.parametrize("errors", ["replace", "?"])
+def test_lossy_last_character(errors: str) -> None:
+    """UTF-8 read as GBK, the last character's last byte lost."""
+    ok = total = 0
+    for i, line in enumerate(_sample("zh_hans.dev.txt", seed=11)):
+        if total >= SAMPLE:
+            break
+        try:
+            d = mojibake_span(line, "utf-8>gbk", errors=errors, seed=i)
+        except (UnencodableError, ValueError):
+            continue
+        start, end = d.record["span"]
+        lost = d.record["lost"]
+        size = len(line[start:end].encode("utf-8"))
+        if len(lost) != 1 or lost[0]["offset"] != size - 1 or d.record["eaten"]:
+            continue
+        total += 1
+        ok += mojibake.fix(d.text) == line
+    assert total >= SAMPLE // 2
+    assert ok >= 0.5 * total, f"{ok}/{total}"
+
+
+def test_inferred_character_is_in_the_evidence() -> None:
+    damaged = "数据库连接失败".encode().decode("gbk", errors="replace")
+    assert damaged.endswith("\ufffd")
+    explained = zhfix.fix_and_explain(damaged)
+    assert explained.text == "数据库连接失败"
+    (edit,) = explained.steps[0].edits
+    inferred = edit.evidence["inferred"]
+    assert inferred[0]["char"] == "败" and 0 < inferred[0]["confidence"] <= 1
+    assert edit.evidence["chain"] == "utf-8>gbk"
+    assert edit.confidence <= inferred[0]["confidence"]
+
+
+def test_uncertain_hole_is_left() -> None:
+    # One character, its last byte lost: nothing to choose by.
+    damaged = "说明：" + "的".encode().decode("gbk", errors="replace")
+    assert mojibake.fix(damaged) == damaged
+
+
+def test_repairs_are_idempotent() -> None:
+    for i, line in enumerate(_sample("zh_hans.dev.txt", seed=5)[:30]):
+        try:
+            d = mojibake_span(line, "utf-8>gbk", errors="replace", seed=i)
+        except (UnencodableError, ValueError):
+            continue
+        once = mojibake.fix(d.text)
+        assert mojibake.fix(once) == once
+
+
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+def test_clean_corpus_unchanged(name: str) -> None:
+    changed = [line for line in corpus_lines(name) if mojibake.fix(line) != line]
+    assert changed == []
+
+
+def test_gate_passes_most_clean_lines() -> None:
+    lines = corpus_lines("zh_hans.dev.txt")
+    gated = sum(1 for line in lines if mojibake.GATE.search(line))
+    assert gated < 0.02 * len(lines)
