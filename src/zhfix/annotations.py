@@ -374,6 +374,8 @@ class Candidate:
     #: Han characters — the shape of a gloss or dictionary entry, ``长(zhǎng)：``.
     gloss: bool
     ruby: bool = False
+    #: The same character is annotated with another reading elsewhere.
+    reading_contrasted: bool = False
     #: The decision and its reason, filled in by :func:`decide`.
     remove: bool = False
     reason: str = ""
@@ -514,7 +516,15 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
         if _ruby_is_leak(run):
             annotated.update(c.char for c in run)
     occurrences = count_chars(text, annotated)
-    partial = sorted(ch for ch, n in annotated.items() if n < occurrences[ch])
+    # A character left bare elsewhere, or annotated with different readings
+    # (``长(cháng)短和长(zhǎng)大``), is being explained, not leaked.
+    readings_of: dict[str, set[str]] = {}
+    for c in bracketed:
+        readings_of.setdefault(c.char, set()).add(c.reading)
+    contrasted = sorted(ch for ch, rs in readings_of.items() if len(rs) > 1)
+    partial = sorted(
+        ch for ch, n in annotated.items() if n < occurrences[ch] or ch in contrasted
+    )
     every = sorted(ch for ch, n in annotated.items() if n == occurrences[ch] and n >= 2)
     # With tone marks, a bare neutral-tone syllable is as good as a marked one.
     marks = any(c.format == "tone_marks" for c in bracketed)
@@ -541,14 +551,21 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
     # A find-and-replace hits characters inside words; a list of single characters
     # with their readings (``妈(mā)、麻(má)、马(mǎ)``) is teaching material.
     cuts_words = any(c.in_word or c.after_han for c in bracketed)
-    leak_doc = len(toned_chars) >= LEAK_MIN_CHARS and mechanical(toned_chars) and cuts_words
+    # A farm writes the usual reading of most characters; glosses are there for
+    # the unusual ones (``单(shàn)先生和区(ōu)小姐``).
+    usual = any(c.usual for c in bracketed if c.char not in partial)
+    leak_doc = (
+        len(toned_chars) >= LEAK_MIN_CHARS and mechanical(toned_chars) and cuts_words and usual
+    )
     toneless_doc = leak_doc or (
         len(toneless_chars) >= TONELESS_MIN_CHARS
         and mechanical(toneless_chars)
         and cuts_words
+        and usual
         and sum(1 for c in bracketed if not c.toned) >= latin_glosses
     )
     for c in bracketed:
+        c.reading_contrasted = c.char in contrasted
         _decide_one(c, partial, every, leak_doc, toneless_doc)
     evidence: dict[str, Any] = {
         "candidates": len(bracketed) + sum(len(r) for r in runs),
@@ -559,6 +576,8 @@ def decide(text: str, bracketed: list[Candidate], runs: list[list[Candidate]]) -
         "toneless_characters": len(toneless_chars),
         "every_occurrence_annotated": every[:10],
         "partly_annotated": partial[:10],
+        "different_readings": contrasted[:10],
+        "usual_readings": sum(1 for c in bracketed if c.usual),
         "gloss_contexts": sum(1 for c in bracketed if c.gloss),
         "latin_glosses": max(latin_glosses, 0),
     }
@@ -572,7 +591,11 @@ def _decide_one(
 ) -> None:
     """The decision for one bracketed candidate, given the document evidence."""
     if c.char in partial:
-        c.reason = "other occurrences of the character are not annotated: a gloss"
+        c.reason = (
+            "the character is annotated with different readings: an explanation"
+            if c.reading_contrasted
+            else "other occurrences of the character are not annotated: a gloss"
+        )
     elif leak_doc and c.toned:
         c.remove = True
         c.confidence = CONFIDENCE_LEAK_DOCUMENT
