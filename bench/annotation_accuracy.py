@@ -1,6 +1,6 @@
 """How well the annotations fixer works on the clean corpus and on leaks made from it.
 
-Measures, with only ``fix_annotations`` enabled:
+Measures, with only ``fix_annotations`` enabled (``--all-fixers``: the defaults):
 
 1. the corpus lines the fixer changes (every line of both dev files; each is
    listed, the goal is none);
@@ -12,6 +12,7 @@ Measures, with only ``fix_annotations`` enabled:
 Run from the repository root::
 
     python bench/annotation_accuracy.py [--sample 1500] [--seed 0] [--speed] [--failures 5]
+                                        [--all-fixers]
 """
 
 from __future__ import annotations
@@ -123,11 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed", action="store_true", help="also measure MB/s")
     parser.add_argument("--failures", type=int, default=5, help="failures shown per style")
+    parser.add_argument(
+        "--all-fixers",
+        action="store_true",
+        help="run every default fixer, not only fix_annotations (shows interactions)",
+    )
     args = parser.parse_args(argv)
     if not all((CORPUS_DIR / f).exists() for f in FILES):
         print(f"clean corpus not found in {CORPUS_DIR}; set ZHFIX_CORPUS", file=sys.stderr)
         return 2
-    config = only_annotations()
+    config = FixConfig() if args.all_fixers else only_annotations()
     print("== clean corpus, every line")
     clean_changes(config)
     print(f"== restoration of generated leaks ({args.sample} lines per file, seed {args.seed})")
