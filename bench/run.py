@@ -138,11 +138,25 @@ def _clean_task(task: tuple[str, list[str]]) -> accuracy.CleanScore:
     return accuracy.clean_chunk(*task)
 
 
-def _pool_map(func: Any, tasks: list[Any], jobs: int) -> list[Any]:
+def _pool_map(func: Any, tasks: list[Any], jobs: int, label: str) -> list[Any]:
+    """``func`` over ``tasks`` in ``jobs`` processes, with progress on stderr."""
+    results: list[Any] = []
+    step = max(1, len(tasks) // 10)
+
+    def progress() -> None:
+        if len(results) % step == 0 or len(results) == len(tasks):
+            print(f"  {label}: {len(results)}/{len(tasks)} tasks", file=sys.stderr)
+
     if jobs == 1:
-        return [func(t) for t in tasks]
+        for task in tasks:
+            results.append(func(task))
+            progress()
+        return results
     with multiprocessing.Pool(jobs) as pool:
-        return list(pool.imap_unordered(func, tasks))
+        for result in pool.imap_unordered(func, tasks):
+            results.append(result)
+            progress()
+    return results
 
 
 def run_accuracy(
@@ -169,8 +183,8 @@ def run_accuracy(
         for corpus in BOTH
         for c in accuracy.chunks(sample(corpora[corpus], mode.clean, corpus), mode.chunk * 4)
     ]
-    results = _pool_map(_score_task, tasks, jobs)
-    clean_results = _pool_map(_clean_task, clean_tasks, jobs)
+    results = _pool_map(_score_task, tasks, jobs, "damaged documents")
+    clean_results = _pool_map(_clean_task, clean_tasks, jobs, "clean documents")
     merged: dict[tuple[str, str], accuracy.KindScore] = {}
     for score in results:
         name_corpus = (score.kind, score.corpus)
