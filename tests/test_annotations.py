@@ -6,6 +6,7 @@ import dataclasses
 import importlib
 import json
 import random
+import re
 import unicodedata
 
 import pytest
@@ -175,6 +176,24 @@ def test_generated_leaks_pass_the_gate(style: str) -> None:
 def test_nfd_style_is_decomposed() -> None:
     d = leak_annotations(SENTENCE, seed=3, style="nfd")
     assert d.text != unicodedata.normalize("NFC", d.text)
+
+
+def test_gate_matches_its_plain_definition() -> None:
+    """The look-behind gate finds exactly what the plain pattern finds."""
+    from zhfix.chars import HAN
+
+    plain = re.compile(
+        f"[{HAN}](?:[{re.escape(A.OPEN_BRACKETS)}][a-z{A.TONE_LETTERS}üê\u0251\u0261"
+        f"{A.ZHUYIN_LETTERS}\u02d9]|[a-zü\u0251\u0261]{{0,5}}[{A.TONE_LETTERS}{A.COMBINING_TONES}])"
+    )
+    rng = random.Random(5)
+    samples = ["義(yì)", "abc(yì)", "花huā", "花abcdehuā", "花abcdefhuā", "(ㄧˋ)", "團(ㄊ", "x[y]"]
+    for _ in range(2000):
+        samples.append("".join(rng.choice("花a(【ü义yìɡ \u0301ㄊ]") for _ in range(8)))
+    for style in LEAK_STYLES:
+        samples.append(leak_annotations(SENTENCE, seed=9, style=style).text)
+    for text in samples:
+        assert bool(A.GATE.search(text)) == bool(plain.search(text)), text
 
 
 # --- on the clean corpus ----------------------------------------------------------
