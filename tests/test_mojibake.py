@@ -95,10 +95,15 @@ def test_weak_chains_restore_whole_lines(chain: str, name: str) -> None:
 
 @pytest.mark.parametrize("errors", ["replace", "?"])
 def test_lossy_last_character(errors: str) -> None:
-    """UTF-8 read as GBK, the last character's last byte lost."""
+    """UTF-8 read as GBK, the last character's last byte lost.
+
+    About 78 % come back exactly on 600 dev-corpus spans; most of the rest keep
+    their hole, because the model cannot choose among the candidates (！：？ at
+    the end of a clause, 径/德 after 路).
+    """
     ok = total = 0
     for i, line in enumerate(_sample("zh_hans.dev.txt", seed=11)):
-        if total >= SAMPLE:
+        if total >= 2 * SAMPLE:
             break
         try:
             d = mojibake_span(line, "utf-8>gbk", errors=errors, seed=i)
@@ -112,7 +117,7 @@ def test_lossy_last_character(errors: str) -> None:
         total += 1
         ok += mojibake.fix(d.text) == line
     assert total >= SAMPLE // 2
-    assert ok >= 0.5 * total, f"{ok}/{total}"
+    assert ok >= 0.65 * total, f"{ok}/{total}"
 
 
 def test_inferred_character_is_in_the_evidence() -> None:

@@ -68,53 +68,75 @@ DATA_FILE = "lm.tsv.gz"
 
 
 class Model:
-    """Unigram and bigram tables in nats.
+    """Unigram, bigram and trigram tables in nats, and each character's script.
 
-    ``unigram[c]`` is ``log P(c)``; ``bigram[a + b]`` is ``log P(b | a)`` for the
-    stored pairs; otherwise ``log P(b | a) = backoff[a] + log P(b)``.
+    ``unigram[c]`` is ``log P(c)``; ``bigram[a + b]`` is ``log P(b | a)`` and
+    ``trigram[a + b + c]`` is ``log P(c | ab)`` for the stored pairs and
+    triples (within-word ones that beat the shorter estimate).  Otherwise
+    ``log P(b | a) = backoff[a] + log P(b)``.  ``script[c]`` is ``"s"`` for a
+    simplified-only character, ``"t"`` for a traditional-only one.
     """
 
-    __slots__ = ("backoff", "bigram", "unigram")
+    __slots__ = ("backoff", "bigram", "script", "trigram", "unigram")
 
     def __init__(
-        self, unigram: dict[str, float], backoff: dict[str, float], bigram: dict[str, float]
+        self,
+        unigram: dict[str, float],
+        backoff: dict[str, float],
+        bigram: dict[str, float],
+        trigram: dict[str, float] | None = None,
+        script: dict[str, str] | None = None,
     ) -> None:
         self.unigram = unigram
         self.backoff = backoff
         self.bigram = bigram
+        self.trigram = trigram or {}
+        self.script = script or {}
 
-    def char_logprob(self, prev: str, ch: str) -> float:
-        """``log P(ch | prev)``; ``prev`` is the previous character or ``""``."""
+    def char_logprob(self, prev: str, ch: str, prev2: str = "") -> float:
+        """``log P(ch | prev2 prev)``; missing context characters are ``""``."""
         key = _key(ch)
         lp = self.unigram.get(key)
         if lp is None:
             return class_logprob(ch)
         if prev:
             pkey = _key(prev)
+            if prev2:
+                tri = self.trigram.get(_key(prev2) + pkey + key)
+                if tri is not None:
+                    return tri
             big = self.bigram.get(pkey + key)
             if big is not None:
                 return big
             return lp + self.backoff.get(pkey, 0.0)
         return lp
 
-    def logprob(self, text: str, prev: str = "") -> float:
-        """Sum of ``log P(c_i | c_{i-1})`` over ``text``; ``prev`` precedes it."""
+    def logprob(self, text: str, prev: str = "", prev2: str = "") -> float:
+        """Sum of ``log P(c_i | c_{i-2} c_{i-1})`` over ``text``, after ``prev2 prev``."""
         total = 0.0
         unigram = self.unigram
         bigram = self.bigram
+        trigram = self.trigram
         backoff = self.backoff
         pkey = _key(prev) if prev else ""
+        p2key = _key(prev2) if prev2 and prev else ""
         for ch in text:
             key = _key(ch)
             lp = unigram.get(key)
             if lp is None:
                 total += class_logprob(ch)
-            elif pkey:
-                big = bigram.get(pkey + key)
-                total += big if big is not None else lp + backoff.get(pkey, 0.0)
+                pkey = p2key = ""
+                continue
+            if pkey:
+                tri = trigram.get(p2key + pkey + key) if p2key else None
+                if tri is not None:
+                    total += tri
+                else:
+                    big = bigram.get(pkey + key)
+                    total += big if big is not None else lp + backoff.get(pkey, 0.0)
             else:
                 total += lp
-            pkey = key
+            p2key, pkey = pkey, key
         return total
 
 
@@ -156,6 +178,8 @@ def model() -> Model:
     unigram: dict[str, float] = {}
     backoff: dict[str, float] = {}
     bigram: dict[str, float] = {}
+    trigram: dict[str, float] = {}
+    script: dict[str, str] = {}
     raw = resources.files("zhfix.data").joinpath(DATA_FILE).read_bytes()
     quantum = 0.1
     for line in gzip.decompress(raw).decode("utf-8").split("\n"):
@@ -163,14 +187,18 @@ def model() -> Model:
             continue
         parts = line.split("\t")
         kind = parts[0]
-        if kind == "B":
+        if kind == "T":
+            trigram[parts[1]] = -int(parts[2]) * quantum
+        elif kind == "B":
             bigram[parts[1]] = -int(parts[2]) * quantum
         elif kind == "U":
             unigram[parts[1]] = -int(parts[2]) * quantum
             backoff[parts[1]] = -int(parts[3]) * quantum
+            if parts[4] != "-":
+                script[parts[1]] = parts[4]
         elif kind == "# quantum":
             quantum = float(parts[1])
-    return Model(unigram, backoff, bigram)
+    return Model(unigram, backoff, bigram, trigram, script)
 
 
 def logprob(text: str, prev: str = "") -> float:
