@@ -130,12 +130,14 @@ GATE = re.compile(
     + ")"
 )
 
+# Like the gate, these start at the rarer character and look back for the Han
+# character (at ``m.start() - 1``).
 _BRACKETED = re.compile(
-    f"(?P<han>[{HAN}])(?P<open>[{re.escape(OPEN_BRACKETS)}])"
+    f"(?P<open>[{re.escape(OPEN_BRACKETS)}])(?<=[{HAN}][{re.escape(OPEN_BRACKETS)}])"
     f"(?P<body>[^\\s{re.escape(OPEN_BRACKETS + CLOSE_BRACKETS)}]{{1,12}})"
     f"(?P<close>[{re.escape(CLOSE_BRACKETS)}])"
 )
-_RUBY_PAIR = re.compile(f"(?P<han>[{HAN}])(?P<body>[{PINYIN_LETTERS}]+)")
+_RUBY_PAIR = re.compile(f"(?<=[{HAN}])(?P<body>[{PINYIN_LETTERS}]+)")
 #: Longest pinyin syllable, in decomposed spelling (``zhuàng`` is 7 code points).
 MAX_SYLLABLE = 7
 #: Latin words in brackets after a Han character (bounded, to keep the scan linear).
@@ -428,7 +430,7 @@ def bracketed_candidates(text: str) -> Iterator[Candidate]:
             details = ("fullwidth",) if m["open"] != "【" else ("【】",)
         elif m["open"] == "[":
             details = ("[]",)
-        cand = _candidate(text, m.start("open"), m.end(), m["han"], spelling, details)
+        cand = _candidate(text, m.start(), m.end(), text[m.start() - 1], spelling, details)
         if cand is not None:
             yield cand
 
@@ -441,8 +443,8 @@ def _ruby_pair(text: str, m: re.Match[str], continues: bool) -> Candidate | None
     a reading is taken too.  A digit may follow a tone-marked reading (``参cān数shù1``)
     but not a bare one, which would be a tone number.
     """
-    body, han = m["body"], m["han"]
-    start = m.start("body")
+    body, han = m["body"], text[m.start() - 1]
+    start = m.start()
     ends = [len(body)]
     if continues:
         ends += [n for n in range(min(len(body) - 1, MAX_SYLLABLE), 0, -1) if body[n].isascii()]
@@ -463,7 +465,7 @@ def ruby_runs(text: str) -> Iterator[list[Candidate]]:
     """Runs of characters each followed directly by one of its readings (``花huā朵duǒ``)."""
     run: list[Candidate] = []
     for m in _RUBY_PAIR.finditer(text):
-        continues = bool(run) and run[-1].end == m.start()
+        continues = bool(run) and run[-1].end == m.start() - 1
         cand = _ruby_pair(text, m, continues)
         if cand is not None and continues:
             run.append(cand)
