@@ -172,32 +172,35 @@ def class_logprob(ch: str) -> float:
     return UNKNOWN_LOGPROB
 
 
+def _split(keys: str, width: int) -> list[str]:
+    """``keys`` cut into pieces of ``width`` characters."""
+    return [keys[i : i + width] for i in range(0, len(keys), width)]
+
+
 @cache
 def model() -> Model:
     """The model, read from the package data on first use."""
-    unigram: dict[str, float] = {}
-    backoff: dict[str, float] = {}
-    bigram: dict[str, float] = {}
-    trigram: dict[str, float] = {}
-    script: dict[str, str] = {}
     raw = resources.files("zhfix.data").joinpath(DATA_FILE).read_bytes()
     quantum = 0.1
+    tables: dict[str, list[str]] = {}
     for line in gzip.decompress(raw).decode("utf-8").split("\n"):
-        if not line:
-            continue
-        parts = line.split("\t")
-        kind = parts[0]
-        if kind == "T":
-            trigram[parts[1]] = -int(parts[2]) * quantum
-        elif kind == "B":
-            bigram[parts[1]] = -int(parts[2]) * quantum
-        elif kind == "U":
-            unigram[parts[1]] = -int(parts[2]) * quantum
-            backoff[parts[1]] = -int(parts[3]) * quantum
-            if parts[4] != "-":
-                script[parts[1]] = parts[4]
-        elif kind == "# quantum":
-            quantum = float(parts[1])
+        if line.startswith("# quantum\t"):
+            quantum = float(line.split("\t")[1])
+        elif line and not line.startswith("#"):
+            kind, *columns = line.split("\t")
+            tables[kind] = columns
+
+    def values(column: str) -> list[float]:
+        return [-quantum * v for v in map(int, column.split())]
+
+    chars, lp, bo, scripts = tables["U"]
+    unigram = dict(zip(chars, values(lp), strict=True))
+    backoff = dict(zip(chars, values(bo), strict=True))
+    script = {c: s for c, s in zip(chars, scripts, strict=True) if s != "-"}
+    pairs, lp = tables["B"]
+    bigram = dict(zip(_split(pairs, 2), values(lp), strict=True))
+    triples, lp = tables["T"]
+    trigram = dict(zip(_split(triples, 3), values(lp), strict=True))
     return Model(unigram, backoff, bigram, trigram, script)
 
 
