@@ -46,7 +46,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -61,22 +61,28 @@ from zhfix.pipeline import register
 # and on leaks generated from it by zhfix.damage.leaks (bench/annotation_accuracy.py).
 
 #: A document is a leak when at least this many different characters carry a
-#: toned reading outside any gloss context, every occurrence annotated.  Two:
-#: the clean corpus has no line with two such characters, while a single
-#: annotated character is what glosses of rare names look like (``蘧(qu2)伯玉``).
+#: toned reading outside any gloss context, each at every occurrence, with at
+#: least one inside a word, one usual reading and one character of some currency
+#: (:data:`TABLE_FREQ_CLASS`).  Two: the clean corpus has no line with even two
+#: candidates, while a single annotated character is what glosses of rare names
+#: look like (``蘧(qu2)伯玉``), and a farm's table puts two or more characters
+#: into most paragraphs.
 LEAK_MIN_CHARS = 2
 
 #: The same, for readings without tones, which may be English words: a toneless
-#: reading is removed only if this many characters carry one (or the document is a
-#: leak on toned evidence) and the toneless candidates are at least as many as
-#: the Latin words in brackets after Han characters that are not readings.
+#: reading is removed only if this many characters carry one (or the document is
+#: a leak on toned evidence) and the toneless candidates are at least as many as
+#: the Latin words in brackets after Han characters that are not readings.  At 3,
+#: 57% of the generated toneless leaks were missed, so the rest of the evidence
+#: has to carry the weight.
 TONELESS_MIN_CHARS = 2
 
-#: A lone annotated character is a leak only if it has one reading in common use
-#: and is this common (frequency
-#: class from jieba's dictionary, ``floor(log10(weight))``; 4 is about the 2,300
-#: most used characters): nobody glosses 義 with its usual reading, but glossing
-#: a rare character such as 蘧 is what editors do.
+#: A lone annotated character is a leak only if it is annotated inside a word with
+#: its usual reading, has one reading in common use (or is annotated at each of
+#: several occurrences), and is at least this common: frequency class from
+#: jieba's dictionary, ``floor(log10(weight))``; 4 is about the 2,300 most used
+#: characters.  Nobody glosses 義 with its usual reading, but glossing a rare
+#: character such as 蘧 is what editors do.
 COMMON_FREQ_CLASS = 4
 
 #: Several annotated characters make a leak only if one of them is at least this
@@ -381,14 +387,12 @@ class Candidate:
     #: A definition marker (``：``) follows a character that starts its run of
     #: Han characters — the shape of a gloss or dictionary entry, ``长(zhǎng)：``.
     gloss: bool
-    ruby: bool = False
     #: The same character is annotated with another reading elsewhere.
     reading_contrasted: bool = False
     #: The decision and its reason, filled in by :func:`decide`.
     remove: bool = False
     reason: str = ""
     confidence: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _candidate(
@@ -455,7 +459,6 @@ def _ruby_pair(text: str, m: re.Match[str], continues: bool) -> Candidate | None
             continue
         cand = _candidate(text, start, start + n, han, spelling, ())
         if cand is not None:
-            cand.ruby = True
             cand.format = "ruby"
             return cand
     return None
