@@ -120,12 +120,17 @@ def documents(lines: list[str], group: int) -> list[str]:
     return ["\n".join(lines[i : i + group]) for i in range(0, len(lines) - group + 1, group)]
 
 
-def sample(items: list[Any], n: int | None, label: str) -> list[Any]:
-    if n is None or n >= len(items):
+def sample(items: list[Any], n: int | None, label: str, shuffle: bool = False) -> list[Any]:
+    """``n`` items chosen with a seed from ``label`` (all of them if ``n`` is None).
+
+    The sample comes in random order, and so does the whole list with
+    ``shuffle``: a task cut short by its time budget has measured a random sample.
+    """
+    if (n is None or n >= len(items)) and not shuffle:
         return items
     rng = random.Random(label)
-    # Random order: a task cut short by its time budget has measured a random sample.
-    return [items[i] for i in rng.sample(range(len(items)), n)]
+    k = len(items) if n is None else min(n, len(items))
+    return [items[i] for i in rng.sample(range(len(items)), k)]
 
 
 def _score_task(
@@ -175,9 +180,11 @@ def run_accuracy(
             indexed = [(i, d) for i, d, n in han[key] if n >= kind.min_han]
             if kind.min_han:
                 pools[corpus][f"{kind.group} line(s) with >= {kind.min_han} Han"] = len(indexed)
-            chosen = sample(indexed, mode.docs, f"{kind.name}|{corpus}")
-            tasks += [(kind.name, corpus, list(c), mode.task_seconds)
-                      for c in accuracy.chunks(chosen, mode.chunk)]
+            budget = mode.task_seconds
+            chosen = sample(indexed, mode.docs, f"{kind.name}|{corpus}", budget is not None)
+            # A time budget holds for a kind and corpus as a whole: one task.
+            size = mode.chunk if budget is None else max(len(chosen), 1)
+            tasks += [(kind.name, corpus, list(c), budget) for c in accuracy.chunks(chosen, size)]
     clean_tasks = [
         (corpus, list(c))
         for corpus in BOTH
@@ -325,6 +332,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="documents per kind and corpus (a random sample)")
     parser.add_argument("--task-seconds", type=float,
                         help="stop each kind and corpus after this long")
+    parser.add_argument("--rounds", type=int, help="throughput rounds (fresh processes)")
+    parser.add_argument("--run-seconds", type=float,
+                        help="stop each throughput pass after this long")
     parser.add_argument("--no-throughput", action="store_true")
     parser.add_argument("--json", type=Path, help="where to write the JSON results")
     parser.add_argument("--markdown", type=Path,
@@ -332,13 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(default: BENCHMARKS.md for a full run, bench/results/ otherwise)")
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "tiny" if args.tiny else "full"]
-    if args.docs is not None or args.task_seconds is not None:
-        mode = dataclasses.replace(
-            mode,
-            docs=args.docs if args.docs is not None else mode.docs,
-            task_seconds=args.task_seconds if args.task_seconds is not None
-            else mode.task_seconds,
-        )
+    overrides = {
+        name: getattr(args, name)
+        for name in ("docs", "task_seconds", "rounds", "run_seconds")
+        if getattr(args, name) is not None
+    }
+    mode = dataclasses.replace(mode, **overrides)
     out_dir = RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = args.json or out_dir / f"bench-{mode.name}.json"
