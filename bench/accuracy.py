@@ -144,8 +144,8 @@ def score_chunk(
     score.offered = len(docs)
     deadline = None if seconds is None else time.perf_counter() + seconds
     for index, doc in docs:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
+        if deadline is not None and score.docs and time.perf_counter() > deadline:
+            break  # at least one document is measured, however slow
         score.seen += 1
         if not eligible(doc, kind):
             score.few_han += 1

@@ -79,7 +79,7 @@ MODES = {
     "quick": Mode("quick", 150, 4000, 600_000, repeats=3, rounds=1, chunk=150,
                   task_seconds=2.5, run_seconds=0.8),
     "tiny": Mode("tiny", 12, 40, 20_000, repeats=1, rounds=1, chunk=12,
-                 task_seconds=5.0, run_seconds=1.0),
+                 task_seconds=1.0, run_seconds=0.5),
 }
 
 #: Single-line kinds mixed, line by line, into the damaged throughput input.
