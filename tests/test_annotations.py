@@ -25,8 +25,8 @@ A = importlib.import_module("zhfix.annotations")
 #: Exact restoration required of leaks generated from the corpus (the goal the
 #: fixer was built to; bench/annotation_accuracy.py measures it on a larger sample).
 RESTORE_MIN = 0.995
-#: Corpus lines sampled per file for the restoration test: 11 styles × 2 files ×
-#: 250 lines ≈ 5,500 leaks, enough that one failure in 200 shows, and fast.
+#: Corpus lines sampled per file for the restoration test: 12 styles × 2 files ×
+#: 250 lines = 6,000 leaks, enough that one failure in 200 shows, and fast.
 SAMPLE_PER_FILE = 250
 
 CORPUS_FILES = ("zh_hans.dev.txt", "zh_hant.dev.txt")
@@ -184,10 +184,12 @@ def test_gate_matches_its_plain_definition() -> None:
 
     plain = re.compile(
         f"[{HAN}](?:[{re.escape(A.OPEN_BRACKETS)}][a-z{A.TONE_LETTERS}üê\u0251\u0261"
-        f"{A.ZHUYIN_LETTERS}\u02d9]|[a-zü\u0251\u0261]{{0,5}}[{A.TONE_LETTERS}{A.COMBINING_TONES}])"
+        f"{A.ZHUYIN_LETTERS}\u02d9]|[a-zü\u0251\u0261]{{0,5}}[{A.TONE_LETTERS}{A.COMBINING_TONES}]"
+        f"|[{A.ZHUYIN_LETTERS}\u02d9])"
     )
     rng = random.Random(5)
     samples = ["義(yì)", "abc(yì)", "花huā", "花abcdehuā", "花abcdefhuā", "(ㄧˋ)", "團(ㄊ", "x[y]"]
+    samples += ["花ㄏㄨㄚ", "的˙ㄉㄜ", "aㄏ", "ㄏㄨㄚ"]
     for _ in range(2000):
         samples.append("".join(rng.choice("花a(【ü义yìɡ \u0301ㄊ]") for _ in range(8)))
     for style in LEAK_STYLES:

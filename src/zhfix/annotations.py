@@ -24,14 +24,16 @@ step (document level) and in each edit (the reading, its spelling, the reason):
 - a reading without tones is weak evidence (``an``, ``he``, ``long``, ``fan`` are
   English words too), so it is removed only when several characters carry one and
   the document has no more Latin glosses in brackets than bare readings;
-- run-in ruby (``花huā朵duǒ``) needs two or more characters in a row, each followed
-  by its reading, at least one tone-marked.
+- run-in ruby (``花huā朵duǒ``, or zhuyin ``花ㄏㄨㄚ朵ㄉㄨㄛˇ``) needs two or more
+  characters in a row, each followed by its reading, at least one tone-marked.
 
 >>> fix_annotations("還是義(yì)無反顧")
 '還是義無反顧'
 >>> fix_annotations("团(tuan2)结(jie2)就是力量")
 '团结就是力量'
 >>> fix_annotations("花huā朵duǒ")
+'花朵'
+>>> fix_annotations("花ㄏㄨㄚ朵ㄉㄨㄛˇ")
 '花朵'
 >>> fix_annotations("长(zhǎng)：年纪大")
 '长(zhǎng)：年纪大'
@@ -123,7 +125,8 @@ CLOSE_BRACKETS = ")）]】"
 BRACKET_PAIRS: Mapping[str, str] = {"(": ")）", "（": ")）", "[": "]", "【": "】"}
 
 #: Cheap gate: a Han character followed by an opening bracket and a Latin or
-#: zhuyin letter, or by (at most five letters and) a tone-marked letter.  Each
+#: zhuyin letter, by (at most five letters and) a tone-marked letter, or by a
+#: zhuyin letter (run-in zhuyin ruby).  Each
 #: branch starts at the rare character (the bracket, the tone-marked letter) and
 #: looks back for the Han character, so the scan stops only there: twice as fast
 #: on Chinese text as starting at every Han character.
@@ -134,6 +137,7 @@ GATE = re.compile(
     f"|[{TONE_LETTERS}{COMBINING_TONES}](?:"
     + "|".join(f"(?<=[{HAN}]{f'[{_PLAIN}]' * k}.)" for k in range(6))
     + ")"
+    f"|[{ZHUYIN_LETTERS}\u02d9](?<=[{HAN}].)"
 )
 
 # Like the gate, these start at the rarer character and look back for the Han
@@ -143,7 +147,8 @@ _BRACKETED = re.compile(
     f"(?P<body>[^\\s{re.escape(OPEN_BRACKETS + CLOSE_BRACKETS)}]{{1,12}})"
     f"(?P<close>[{re.escape(CLOSE_BRACKETS)}])"
 )
-_RUBY_PAIR = re.compile(f"(?<=[{HAN}])(?P<body>[{PINYIN_LETTERS}]+)")
+_RUBY_LETTERS = PINYIN_LETTERS + ZHUYIN_LETTERS + ZHUYIN_TONES
+_RUBY_PAIR = re.compile(f"[{_RUBY_LETTERS}](?<=[{HAN}].)[{_RUBY_LETTERS}]*")
 #: Longest pinyin syllable, in decomposed spelling (``zhuàng`` is 7 code points).
 MAX_SYLLABLE = 7
 #: Latin words in brackets after a Han character (bounded, to keep the scan linear).
@@ -447,8 +452,17 @@ def _ruby_pair(text: str, m: re.Match[str], continues: bool) -> Candidate | None
     a reading is taken too.  A digit may follow a tone-marked reading (``参cān数shù1``)
     but not a bare one, which would be a tone number.
     """
-    body, han = m["body"], text[m.start() - 1]
-    start = m.start()
+    han, start, body = text[m.start() - 1], m.start(), m.group()
+    if body[0] in ZHUYIN_TONES or "\u3105" <= body[0] <= "\u31bf":
+        # Zhuyin ends where the Latin letters begin (``的ㄉㄜ˙text``).
+        found = _ZHUYIN_RE.match(body)
+        zhuyin = parse_zhuyin(found.group()) if found else None
+        if found is None or zhuyin is None:
+            return None
+        cand = _candidate(text, start, start + found.end(), han, zhuyin, ())
+        if cand is not None:
+            cand.format = "ruby_zhuyin"
+        return cand
     ends = [len(body)]
     if continues:
         ends += [n for n in range(min(len(body) - 1, MAX_SYLLABLE), 0, -1) if body[n].isascii()]
@@ -465,7 +479,8 @@ def _ruby_pair(text: str, m: re.Match[str], continues: bool) -> Candidate | None
 
 
 def ruby_runs(text: str) -> Iterator[list[Candidate]]:
-    """Runs of characters each followed directly by one of its readings (``花huā朵duǒ``)."""
+    """Runs of characters each followed directly by one of its readings (``花huā朵duǒ``,
+    ``花ㄏㄨㄚ朵ㄉㄨㄛˇ``)."""
     run: list[Candidate] = []
     for m in _RUBY_PAIR.finditer(text):
         continues = bool(run) and run[-1].end == m.start() - 1

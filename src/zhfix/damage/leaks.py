@@ -34,7 +34,8 @@ from zhfix.damage.base import Damaged
 #: - ``zhuyin``: ``義(ㄧˋ)``;
 #: - ``v`` and ``u_colon``: tone numbers with ü spelt ``v`` or ``u:`` (``绿(lv4)``, ``绿(lu:4)``);
 #: - ``ruby``: run-in readings for every character of a phrase, ``花huā朵duǒ``;
-#: - ``ruby_font``: the same with the ``ɑ`` and ``ɡ`` letters of ruby fonts.
+#: - ``ruby_font``: the same with the ``ɑ`` and ``ɡ`` letters of ruby fonts;
+#: - ``ruby_zhuyin``: run-in zhuyin, ``花ㄏㄨㄚ朵ㄉㄨㄛˇ``.
 LEAK_STYLES: tuple[str, ...] = (
     "tone_marks",
     "tone_numbers",
@@ -47,6 +48,7 @@ LEAK_STYLES: tuple[str, ...] = (
     "u_colon",
     "ruby",
     "ruby_font",
+    "ruby_zhuyin",
 )
 
 #: Default share of a text's distinct characters that go into the table.
@@ -94,7 +96,7 @@ def spell(syllable: str, style: str) -> str:
         body = syllable
     elif style == "u_colon":
         body = syllable.replace("v", "u:")
-    elif style == "zhuyin":
+    elif style in ("zhuyin", "ruby_zhuyin"):
         body = zhuyin_of(syllable)
     else:
         raise ValueError(f"unknown leak style {style!r}; choose one of {', '.join(LEAK_STYLES)}")
