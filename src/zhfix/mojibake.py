@@ -122,9 +122,13 @@ READER_EXTRAS: dict[str, dict[str, bytes]] = {"gbk": {"\u20ac": b"\x80"}}
 _DOUBLE_BYTE_WRITERS = ("gbk", "big5")
 
 #: Readers with a script of their own: cp949 reads GBK's rows B0-C8 as Hangul
-#: and rows CA-F7 as Hanja, so its mojibake mixes both; a span of Hangul
-#: alone is Korean, and is left alone.
+#: and rows CA-F7 as Hanja, so its mojibake mixes both; a short span of
+#: Hangul alone is Korean, and is left alone...
 NEEDS_HAN_READERS = ("cp949",)
+
+#: ... unless the span is this long: a long span of Hangul that reads as
+#: probable Chinese (weak-layer thresholds) is mojibake of Chinese.
+NEEDS_HAN_BELOW = 6
 
 #: A filled hole whose character belongs to the other script than the known
 #: characters around it (径 among traditional text, 徑 among simplified) is
@@ -210,6 +214,11 @@ CONFIDENCE_SCALE = 4.0
 #: are a few characters apart), so windows merge over a whole damaged span,
 #: while a long clean line is read only around its few rare pairs.
 WINDOW = 48
+
+#: :func:`_promising` reads this many characters on each side of at most
+#: :data:`MAX_PROBES` rare characters.
+PROBE_REACH = 3
+MAX_PROBES = 12
 
 #: A second layer is looked for this many characters around the first reading.
 INNER_REACH = 8
@@ -545,9 +554,6 @@ def _cjk_runs(
     def carried(k: int, m: int) -> bool:
         if sum(gains[k:m]) <= 0:
             return False
-        old = line[offset + units[k][0] : offset + units[m - 1][1]]
-        if layer.read in NEEDS_HAN_READERS and not any(is_han(c) for c in old):
-            return False
         new = "".join(chosen[units[k][2] : units[m - 1][3]])
         return lm.logprob(new) / len(new) >= MIN_MEAN_LOGPROB
 
@@ -853,6 +859,51 @@ def _layers_for(line: str) -> list[Layer]:
     return layers
 
 
+def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int, lm: Model) -> bool:
+    """A cheap look, before reading a stretch through a layer with a double-byte reader.
+
+    A few characters around each rare character (at most :data:`MAX_PROBES`)
+    are read through the layer: the rare character must come out inside valid
+    characters, and the reading must score better per character than the text
+    as it stands.  Clean text fails this almost always, so most layers are
+    skipped on most suspicious lines.
+    """
+    if layer.read not in DOUBLE_BYTE_READERS:
+        return True
+    table = reader_table(layer.read)
+    probes = 0
+    for p in marks:
+        if p < lo or p >= hi:
+            continue
+        if line[p] in HOLE_CHARS:
+            return True
+        if probes >= MAX_PROBES:
+            break
+        probes += 1
+        a, b = max(lo, p - PROBE_REACH), min(hi, p + PROBE_REACH + 1)
+        raws = [table.get(ch, b"\xff") for ch in line[a:b]]
+        start = sum(len(r) for r in raws[: p - a])
+        end = start + len(raws[p - a])
+        pos = 0
+        covered = True
+        new: list[str] = []
+        for ch in b"".join(raws).decode(layer.written, "surrogateescape"):
+            bad = "\udc80" <= ch <= "\udcff"
+            size = 1 if bad else _byte_len(ch, layer.written)
+            if pos < end and pos + size > start and bad:
+                covered = False
+                break
+            if not bad:
+                new.append(ch)
+            pos += size
+        if not covered or not new:
+            continue
+        old = line[a:b]
+        if lm.logprob("".join(new)) / len(new) > lm.logprob(old) / len(old):
+            return True
+    return False
+
+
 def candidate_repairs(
     line: str, depth: int = 2, lo: int = 0, hi: int | None = None
 ) -> list[Reading]:
@@ -873,13 +924,19 @@ def candidate_repairs(
     marks.sort()
     hi = len(line) if hi is None else hi
     for layer in layers:
+        if not _promising(line, layer, marks, lo, hi, lm):
+            continue
         for reading in _readings(line, layer, marks, lo, hi):
             reading = _inner(line, reading, depth)
             reading = _restore_quote(line, _settle_holes(reading))
             before = line[reading.start : reading.end]
             if reading.after == before:
                 continue
-            if layer.read in NEEDS_HAN_READERS and not any(is_han(c) for c in before):
+            if (
+                layer.read in NEEDS_HAN_READERS
+                and len(before) < NEEDS_HAN_BELOW
+                and not any(is_han(c) for c in before)
+            ):
                 continue
             if not _looks_like_text(reading.after, lm, reading.weak):
                 continue
