@@ -383,9 +383,39 @@ def decode_bytes(data: bytes) -> DecodedBytes:
             return out.result(bom=None)
     pos = 0
     for line in data.splitlines(keepends=True):
-        _decode_line(line, pos, out)
-        pos += len(line)
+        for piece in _pieces(line):
+            _decode_line(piece, pos, out)
+            pos += len(piece)
     return out.result(bom=None)
+
+
+#: Lines longer than this are decoded in pieces, so that time and memory stay
+#: bounded on a file without line breaks (the shortest-path search keeps a few
+#: numbers per byte).  Pieces end at an ASCII byte below 0x40, which is never
+#: part of a multi-byte character in UTF-8, GBK or Big5.
+MAX_PIECE_BYTES = 4096
+
+_SAFE_CUT = re.compile(rb"[\x00-\x3f]")
+
+
+def _pieces(line: bytes) -> list[bytes]:
+    """``line`` cut into pieces of at most about :data:`MAX_PIECE_BYTES`.
+
+    >>> [len(p) for p in _pieces(b"ab " * 3000)]
+    [4095, 4095, 810]
+    """
+    if len(line) <= MAX_PIECE_BYTES:
+        return [line]
+    pieces: list[bytes] = []
+    start = 0
+    while len(line) - start > MAX_PIECE_BYTES:
+        end = start + MAX_PIECE_BYTES
+        # The last safe byte within the limit; a hard cut if there is none.
+        cut = max((m.end() for m in _SAFE_CUT.finditer(line, start, end)), default=end)
+        pieces.append(line[start:cut])
+        start = cut
+    pieces.append(line[start:])
+    return pieces
 
 
 #: A whole input that is valid UTF-8 is taken as UTF-8 at once when at least

@@ -3,10 +3,10 @@
 UTF-8 read as Windows-1252 or Latin-1 (``donâ€™t``, ``cafÃ©``) is what ftfy
 repairs best, so zhfix hands it such spans and nothing else:
 
-- only runs of non-CJK characters between line breaks are given to ftfy, and
-  only those that hold a UTF-8 lead byte read as Latin-1 followed by a
-  continuation byte (the gate), so CJK punctuation, fullwidth forms and curly
-  quotes around them never reach it;
+- only words of non-CJK characters are given to ftfy, and only those that
+  hold a UTF-8 lead byte read as Latin-1 followed by a continuation byte (the
+  gate), so CJK punctuation, fullwidth forms and curly quotes around them never
+  reach it, and time stays linear in the length of the text;
 - only ``ftfy.fix_encoding`` runs (no width, quote or punctuation changes), and
   with ``replace_lossy_sequences`` off, so nothing becomes U+FFFD here;
 - a change is kept only when it yields Latin-family text (:func:`is_latin_family`);
@@ -61,6 +61,10 @@ CONFIDENCE_PIECEMEAL = 0.85
 #: per pass (``decode_inconsistent_utf8``); two-layer mojibake needs two.
 MAX_FTFY_PASSES = 3
 
+#: Fragments longer than this are compared with their repair as one change,
+#: not character by character (difflib is quadratic on long, repetitive text).
+MAX_DIFF_CHARS = 200
+
 #: ftfy's options: encoding repairs only.
 _FTFY_OPTIONS: dict[str, Any] = {
     "unescape_html": False,
@@ -90,6 +94,12 @@ GATE = re.compile(_gate_pattern())
 #: Characters that end a span given to ftfy: line breaks and anything from the
 #: CJK blocks up (CJK punctuation, kana, Han, Hangul, fullwidth forms).
 _SPAN = re.compile("[^\n\r\u2e80-\U0010ffff]+")
+
+#: What ftfy is given: a word (no ASCII white space; a no-break space can be
+#: the second byte of ``à``), with one or two spaces after it when it ends in
+#: a possible UTF-8 lead byte (``Ã  la`` is ``à la`` whose no-break space
+#: became a space).  Mojibake of UTF-8 never spans white space otherwise.
+_FRAGMENT = re.compile("[^ \t\n\r\f\v]+(?:(?<=[\u00c0-\u00ff])  ?)?")
 
 #: CJK characters a repair must not produce.
 _CJK = re.compile(
@@ -179,54 +189,82 @@ def is_quoted(text: str, start: int, end: int) -> bool:
     return before in QUOTES or after in QUOTES
 
 
-def _span_edits(text: str, start: int, end: int) -> list[Edit]:
-    span = text[start:end]
+def _ftfy_fix(fragment: str) -> tuple[str, list[list[str]]]:
+    """ftfy's repair of ``fragment`` and its plan, run until it stops changing."""
     fix_and_explain, ftfy_config = _ftfy()
-    fixed = span
+    fixed = fragment
     plan: list[list[str]] = []
-    # ftfy may repair part of a span and leave the rest for another pass.
+    # ftfy may repair part of a fragment and leave the rest for another pass.
     for _ in range(MAX_FTFY_PASSES):
         result = fix_and_explain(fixed, ftfy_config)
         if result.text == fixed:
             break
         fixed = result.text
         plan.extend(list(step) for step in (result.explanation or []))
-    # A repair that yields CJK characters is mojibake of Chinese text: all of
-    # it is for the CJK fixer, even the quotes ftfy would repair on the way.
-    if fixed == span or _CJK.search(fixed) or is_cjk_mojibake(span):
+    return fixed, plan
+
+
+def _changes(before: str, after: str) -> list[tuple[int, int, str]]:
+    """``(start, end, replacement)`` for each change from ``before`` to ``after``."""
+    if len(before) > MAX_DIFF_CHARS:
+        # One change from the first difference to the last.
+        i = 0
+        while i < min(len(before), len(after)) and before[i] == after[i]:
+            i += 1
+        j = 0
+        while j < min(len(before), len(after)) - i and before[-1 - j] == after[-1 - j]:
+            j += 1
+        return [(i, len(before) - j, after[i : len(after) - j])]
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    return [(a1, a2, after[b1:b2]) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]
+
+
+def _span_edits(text: str, start: int, end: int) -> list[Edit]:
+    span = text[start:end]
+    if is_cjk_mojibake(span):
         return []
-    whole = bool(plan) and plan[0][0] == "encode"
     edits: list[Edit] = []
-    opcodes = difflib.SequenceMatcher(None, span, fixed, autojunk=False).get_opcodes()
-    changed = [False] * len(span)
-    for op, a1, a2, _, _ in opcodes:
-        if op != "equal":
+    for m in _FRAGMENT.finditer(span):
+        fragment = m.group(0)
+        if not GATE.search(fragment):
+            continue
+        fixed, plan = _ftfy_fix(fragment)
+        if fixed == fragment:
+            continue
+        # A repair that yields CJK characters is mojibake of Chinese text: all
+        # of the span is for the CJK fixer, even the quotes ftfy would repair.
+        if _CJK.search(fixed):
+            return []
+        changes = _changes(fragment, fixed)
+        changed = [False] * len(fragment)
+        for a1, a2, _ in changes:
             changed[a1:a2] = [True] * (a2 - a1)
 
-    def in_fragment(i: int) -> bool:
-        # Quotation marks are Windows-1252 characters too (“ is 0x93): one that
-        # ftfy changes is part of the mojibake, not a quote around it.
-        ch = span[i]
-        return not ch.isascii() and not ch.isspace() and (ch not in QUOTES or changed[i])
+        def in_fragment(i: int, fragment: str = fragment, changed: list[bool] = changed) -> bool:
+            # Quotation marks are Windows-1252 characters too (“ is 0x93): one
+            # that ftfy changes is part of the mojibake, not a quote around it.
+            ch = fragment[i]
+            return not ch.isascii() and (ch not in QUOTES or changed[i])
 
-    for op, a1, a2, b1, b2 in opcodes:
-        if op == "equal":
-            continue
-        after = fixed[b1:b2]
-        if not is_latin_family(after):
-            continue
-        # The fragment: the change, widened over the non-ASCII characters
-        # around it up to a space or a quotation mark.
-        r1, r2 = a1, a2
-        while r1 > 0 and in_fragment(r1 - 1):
-            r1 -= 1
-        while r2 < len(span) and in_fragment(r2):
-            r2 += 1
-        if is_quoted(text, start + r1, start + r2):
-            continue
-        evidence = {"ftfy": plan, "fragment": span[r1:r2]}
-        confidence = CONFIDENCE_WHOLE if whole else CONFIDENCE_PIECEMEAL
-        edits.append(Edit(start + a1, start + a2, span[a1:a2], after, confidence, evidence))
+        whole = bool(plan) and plan[0][0] == "encode"
+        offset = start + m.start()
+        for a1, a2, after in changes:
+            if not is_latin_family(after):
+                continue
+            # The piece of mojibake: the change, widened over the non-ASCII
+            # characters around it up to a quotation mark.
+            r1, r2 = a1, a2
+            while r1 > 0 and in_fragment(r1 - 1):
+                r1 -= 1
+            while r2 < len(fragment) and in_fragment(r2):
+                r2 += 1
+            if is_quoted(text, offset + r1, offset + r2):
+                continue
+            evidence = {"ftfy": plan, "fragment": fragment[r1:r2]}
+            confidence = CONFIDENCE_WHOLE if whole else CONFIDENCE_PIECEMEAL
+            edits.append(
+                Edit(offset + a1, offset + a2, fragment[a1:a2], after, confidence, evidence)
+            )
     return edits
 
 
