@@ -93,6 +93,9 @@ def test_broken_utf16_is_reported() -> None:
 def test_str_is_refused_with_advice() -> None:
     with pytest.raises(TypeError, match="fix_text"):
         decode_bytes("文本")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="int"):
+        decode_bytes(5)  # type: ignore[arg-type]
+    assert decode_bytes(bytearray("文本".encode())).text == "文本"
 
 
 def test_fix_bytes_repairs_after_decoding() -> None:

@@ -366,6 +366,8 @@ def decode_bytes(data: bytes) -> DecodedBytes:
     """
     if isinstance(data, str):
         raise TypeError("decode_bytes takes bytes; this is already a str: use zhfix.fix_text")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decode_bytes takes bytes, not {type(data).__name__}")
     data = bytes(data)
     for bom, codec in _BOMS:
         if data.startswith(bom):
