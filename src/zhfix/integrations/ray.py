@@ -31,7 +31,9 @@ malformed records).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -47,11 +49,12 @@ from zhfix.pipeline import run
 #: small against the repair, small enough to keep an actor's memory modest.
 DEFAULT_BATCH_SIZE = 4096
 
-#: Logical CPUs reserved by each repair actor, and by each read or write task.
-#: Actors holding whole CPUs would leave none for the reads that feed them (Ray
-#: then waits forever on a 2-CPU machine); with these shares a cluster of N CPUs
-#: runs N actors beside its reads and writes.
-ACTOR_CPUS = 0.8
+#: Logical CPUs reserved by each repair actor (at most), and by each read or
+#: write task.  Actors holding whole CPUs leave none for the tasks that list and
+#: read the input, which Ray then waits for forever (seen on a 2-CPU machine with
+#: Parquet input: listing the files asks for a whole CPU).  Actors are given at
+#: most this share, and together always leave one CPU free; see :func:`actor_cpus`.
+ACTOR_CPUS = 0.5
 IO_TASK_CPUS = 0.1
 
 
@@ -173,7 +176,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     )
     parser.add_argument(
         "--concurrency", type=int, default=None, metavar="N",
-        help="number of repair actors; default: one per CPU of the cluster",
+        help="number of repair actors; default: one per CPU of the cluster "
+        "(the repair is CPU-bound and each actor runs one batch at a time)",
     )
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="ROWS")
     parser.add_argument("-q", "--quiet", action="store_true", help="no messages on stderr")
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None, stderr: TextIO | None = None) -> int:
     from zhfix.cli import config_from_args
 
     try:
-        import ray
+        # Typed as Any: Ray's own annotations are partial.
+        ray: Any = importlib.import_module("ray")
     except ImportError:
         stderr.write("zhfix ray: Ray is not installed; pip install 'zhfix[ray]'\n")
         return 2
@@ -248,10 +253,20 @@ def main(argv: list[str] | None = None, stderr: TextIO | None = None) -> int:
         ctx.execution_options.preserve_order = True
         if args.quiet:
             ctx.enable_progress_bars = False
+        cpus = float(ray.cluster_resources().get("CPU", 1))
+        actors = args.concurrency or max(1, int(cpus))
         if fmt == "jsonl":
             ds = ray.data.read_json(args.inputs, num_cpus=IO_TASK_CPUS)
         else:
             ds = ray.data.read_parquet(args.inputs, num_cpus=IO_TASK_CPUS)
+        schema = ds.schema()
+        names = list(schema.names) if schema is not None else []
+        missing = [name for name in args.field if name not in names]
+        if missing:
+            stderr.write(
+                f"zhfix ray: no column {missing[0]!r} to repair; columns: {', '.join(names)}\n"
+            )
+            return 2
         ds = ds.map_batches(
             ZhfixBatchFixer,
             fn_constructor_kwargs={
@@ -262,8 +277,8 @@ def main(argv: list[str] | None = None, stderr: TextIO | None = None) -> int:
             },
             batch_format="pyarrow",
             batch_size=args.batch_size,
-            concurrency=args.concurrency or _default_concurrency(ray),
-            num_cpus=ACTOR_CPUS,
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_cpus=actor_cpus(cpus, actors),
         )
         target = args.output
         if _is_local(args.output):
@@ -294,13 +309,28 @@ def main(argv: list[str] | None = None, stderr: TextIO | None = None) -> int:
     return 0
 
 
-def _default_concurrency(ray: Any) -> int:
-    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+def actor_cpus(cluster_cpus: float, actors: int) -> float:
+    """The logical CPUs to reserve per actor so that one CPU stays free for I/O tasks.
+
+    >>> actor_cpus(2, 2), actor_cpus(1, 1), actor_cpus(16, 32)
+    (0.5, 0.0, 0.46875)
+    """
+    return min(ACTOR_CPUS, max(0.0, cluster_cpus - 1) / max(actors, 1))
+
+
+#: The last line of a Python traceback: ``KeyError: message``.
+_ERROR_LINE = re.compile(r"^(?:\w+\.)*(\w+(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
 def _root_message(err: BaseException) -> str:
-    """The message of the innermost cause: Ray's wrappers add pages of context."""
-    while err.__cause__ is not None:
-        err = err.__cause__
-    text = str(err).strip().splitlines()
-    return text[-1] if text else type(err).__name__
+    """The message of the error raised in our code: Ray wraps it in pages of context.
+
+    Ray passes a worker's error back as the text of its traceback, so the last
+    ``SomeError: message`` line that is not Ray's own is the one to show.
+    """
+    text = str(err)
+    found = [m for m in _ERROR_LINE.finditer(text) if not m.group(0).startswith("ray.")]
+    if found:
+        return f"{found[-1].group(1)}: {found[-1].group(2)}"
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else type(err).__name__
