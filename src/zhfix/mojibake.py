@@ -854,15 +854,19 @@ def _layers_for(line: str) -> list[Layer]:
     """The layers whose reader could have made the rare characters of ``line``.
 
     A layer is tried when its reader produces at least two of them (a hole
-    counts as one): a cheap way to skip, say, the cp1252 layers on a line of
-    rare Han characters.
+    counts as one), and GBK readers wherever the UTF-8-as-GBK triple is: a
+    cheap way to skip, say, the cp1252 layers on a line of rare Han
+    characters.
     """
     rare = RARE_RE.findall(line)
     holes = line.count("\ufffd")
+    triple = UTF8_AS_GBK_RE.search(line) is not None
     layers = []
     for layer in LAYERS:
         table = reader_table(layer.read)
-        if holes + sum(1 for c in rare if c in table) >= 2:
+        if holes + sum(1 for c in rare if c in table) >= 2 or (
+            triple and layer.read == "gbk"
+        ):
             layers.append(layer)
     return layers
 
@@ -929,6 +933,7 @@ def candidate_repairs(
         return []
     marks = [m.start() for m in RARE_RE.finditer(line)]
     marks += [i for i, ch in enumerate(line) if ch in HOLE_CHARS]
+    marks += [m.start() for m in UTF8_AS_GBK_RE.finditer(line)]
     marks.sort()
     hi = len(line) if hi is None else hi
     for layer in layers:
@@ -983,12 +988,47 @@ def _rare_class() -> str:
     return "[" + "".join(parts) + "]"
 
 
+def _decodings(leads: range, trails: range, codecs: Sequence[str]) -> str:
+    """A regex class of the characters ``codecs`` make of these byte pairs."""
+    chars: set[str] = set()
+    for lead in leads:
+        for trail in trails:
+            for codec in codecs:
+                try:
+                    ch = bytes([lead, trail]).decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                if len(ch) == 1:
+                    chars.add(ch)
+                break
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _utf8_as_gbk_pattern() -> str:
+    """Three characters in the pattern UTF-8 read as GBK leaves.
+
+    Two CJK characters of UTF-8 (``L C C L C C``, L a lead byte E3-E9, C a
+    continuation byte) read as GBK pairs ``LC``, ``CL``, ``CC``.  On the dev
+    corpus this triple occurs in 7 of 99k clean lines and in 99.7 % of damaged
+    spans of four to six Han characters, whether or not their characters are
+    rare.
+    """
+    gbk = DOUBLE_BYTE_READERS["gbk"]
+    lead, cont = range(0xE3, 0xEA), range(0x80, 0xC0)
+    return _decodings(lead, cont, gbk) + _decodings(cont, lead, gbk) + _decodings(cont, cont, gbk)
+
+
 def _gate() -> re.Pattern[str]:
-    """Two rare characters close together, or what decoding errors leave."""
+    """Two rare characters close together, the UTF-8-as-GBK triple, or what
+    decoding errors leave."""
     rare = _rare_class()
-    return re.compile(f"{rare}.{{0,{GATE_GAP}}}{rare}|[\ufffd\ue000-\uf8ff\x80-\x9f]")
+    return re.compile(
+        f"{rare}.{{0,{GATE_GAP}}}{rare}|{UTF8_AS_GBK}|[\ufffd\ue000-\uf8ff\x80-\x9f]"
+    )
 
 
+UTF8_AS_GBK = _utf8_as_gbk_pattern()
+UTF8_AS_GBK_RE = re.compile(UTF8_AS_GBK)
 GATE = _gate()
 
 #: One rare character (see :data:`RARE_LOGPROB`).
@@ -1006,16 +1046,16 @@ def suspicious_spots(line: str) -> list[tuple[int, int]]:
     ([], [(0, 2)])
     """
     bigram = model().bigram
-    spots = []
+    spots = [m.span() for m in UTF8_AS_GBK_RE.finditer(line)]
     for m in GATE.finditer(line):
         g = m.group()
-        if len(g) >= 2:
+        if len(g) >= 2 and not UTF8_AS_GBK_RE.fullmatch(g):
             if g[0] == g[-1]:
                 continue
             if any((g[k] + g[k + 1]).lower() in bigram for k in range(len(g) - 1)):
                 continue
         spots.append(m.span())
-    return spots
+    return sorted(spots)
 
 
 def regions(line: str) -> list[tuple[int, int]]:
