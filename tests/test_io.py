@@ -229,6 +229,11 @@ def test_parquet_usage_errors(tmp_path: Path) -> None:
     assert code == 2 and "not a string column" in err
     code, _, err = _cli(["--jsonl", "--field", "text", "-o", str(tmp_path / "o.parquet")], b"")
     assert code == 2 and "zhfix ray" in err
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"text": ["x"]}), other)
+    code, _, err = _cli([str(src), str(other), "--field", "text", "-o", str(tmp_path / "o.pq")])
+    assert code == 2 and "other columns" in err
+    other.unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
 
 

@@ -161,3 +161,32 @@ def test_jobs_usage() -> None:
     assert _cli(["-j", "-1"])[0] == 2
     assert _cli(["-j", "x"])[0] == 2
     assert _cli(["-j", "0"], "干净".encode()) == (0, "干净".encode(), "")
+
+
+def test_ctrl_c_with_workers_leaves_nothing(tmp_path: Path) -> None:
+    """A real SIGINT to a ``-j 2`` run: exit 130, no output, no temporary file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "big.jsonl"
+    line = json.dumps({"text": "還是義(yì)無反顧，沒有損壞的一行文本。"}, ensure_ascii=False)
+    src.write_text((line + "\n") * 200_000, encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "zhfix.cli", str(src), "--field", "text", "-j", "2"]
+    proc = subprocess.Popen([*cmd, "-o", str(target)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    # Wait until output is being written, then interrupt.
+    while time.monotonic() < deadline and proc.poll() is None:
+        temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        if temps and temps[0].stat().st_size > 0:
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before it could be interrupted")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err and b"Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]

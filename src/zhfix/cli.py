@@ -630,11 +630,19 @@ def _read_chunks(
 ) -> Iterator[Chunk]:
     """The chunks of every input file, in order."""
     done_before = 0
+    first_schema = None
     for name in files:
         if fmt == "parquet":
             if name == "-":
                 raise UsageError("Parquet cannot be read from standard input; name the file")
-            _check_parquet_schema(job, name)
+            schema = _check_parquet_schema(job, name)
+            if first_schema is None:
+                first_schema = schema
+            elif not schema.equals(first_schema):
+                raise UsageError(
+                    f"{name} has other columns than {files[0]}; one output file needs one "
+                    "schema: repair them one at a time"
+                )
             size = os.path.getsize(name)
             rows_total = 0
             try:
@@ -828,7 +836,7 @@ def main(
             except OSError as err:
                 raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
         completed = _run(job, args, fmt, sink, stdin, progress)
-        if isinstance(sink, ParquetSink) and args.files:
+        if completed and isinstance(sink, ParquetSink) and args.files:
             sink.set_schema(_empty_schema(job, args.files[0]))
         if sink is not None:
             # Output stopped by --on-error fail is incomplete: keep none of a named file.
