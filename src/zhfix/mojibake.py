@@ -170,10 +170,12 @@ _HOLE_PLACEHOLDER = 0xFF
 # --- thresholds ----------------------------------------------------------------
 
 #: A repair must raise the log-probability of its span (with one character of
-#: context on each side) by at least this many nats.  Measured on the clean
-#: dev corpus (zh_hans + zh_hant, 99k lines): structurally valid readings of
-#: clean spans that the gate lets through gain at most about 8 nats; true
-#: repairs of spans with two or more Han characters gain 20 nats or more.
+#: context on each side) by at least this many nats.  Measured on the dev
+#: corpus (zh_hans + zh_hant, 99k lines): true repairs of UTF-8/GBK/Big5 spans
+#: of four or more Han characters read as GBK or cp1252 gain 57 nats or more in
+#: 99 % of the cases (2,400 spans); readings of clean lines through those
+#: layers never get this far (none passes the structural and text checks),
+#: and through the weak layers they gain -11 nats in the median.
 MIN_GAIN = 12.0
 
 #: The repaired span must itself look like text: its mean log-probability per
@@ -206,8 +208,8 @@ MIN_CJK_CHARS = 2
 
 #: A hole is filled only when the model gives the chosen character at least
 #: this posterior probability among the candidates; otherwise the hole is left
-#: as it is.  Set on lossy UTF-8-read-as-GBK spans of the dev corpus, where the
-#: filled character is right in about 97 % of the cases above 0.5.
+#: as it is.  Set on 800 lossy UTF-8-read-as-GBK spans of the dev corpus: the
+#: filled character is right in 95 % of the cases above 0.5, in 30 % below.
 MIN_HOLE_CONFIDENCE = 0.5
 
 #: Gate: characters that wrong readers produce and the model finds rare: a
