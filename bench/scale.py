@@ -17,13 +17,16 @@ time.  Peak memory is sampled from ``/proc`` every :data:`SAMPLE_SECONDS` over
 the whole process tree (workers and Ray's daemons included): the largest single
 process and the largest sum over the tree are reported, with the
 ``RUSAGE_CHILDREN`` peak (the largest process that ran) as a cross-check.
-Records/s and MB/s count input records and input bytes.  Results print as a
-table and, with ``--json FILE``, as JSON.
+Records/s and MB/s count input records and input bytes.  Afterwards the
+outputs are compared: -j 1 and -j 2 byte for byte, Ray's texts (in id order)
+with -j 1's; the exit code is 1 if they differ.  Results print as a table and,
+with ``--json FILE``, as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -188,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "ray": [zhfix, "ray", str(source), "--field", "text", "-q", "--num-cpus", "2"],
     }
     results = []
+    outputs: dict[str, Path] = {}
     for name in args.runs.split(","):
         out = args.workdir / ("out-" + name + (".parquet.d" if name == "ray" else ".jsonl"))
         shutil.rmtree(out, ignore_errors=True) if out.is_dir() else out.unlink(missing_ok=True)
@@ -202,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             mb_per_s=size / 1e6 / result["seconds"],
         )
         results.append(result)
-        if not args.keep:
+        outputs[name] = out
+    same = compare(outputs)
+    if not args.keep:
+        for out in outputs.values():
             shutil.rmtree(out, ignore_errors=True) if out.is_dir() else out.unlink(missing_ok=True)
     print(f"input: {source} ({size / 1e6:.0f} MB, {records:,} records)")
     print(f"{'run':5} {'seconds':>8} {'records/s':>10} {'MB/s':>6} {'peak proc MB':>13} "
@@ -212,9 +219,46 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['run']:5} {r['seconds']:8.1f} {r['records_per_s']:10,.0f} {r['mb_per_s']:6.2f} "
             f"{r['peak_process_mb']:13.0f} {r['peak_tree_mb']:13.0f}"
         )
+    for check, ok in same.items():
+        print(f"{check}: {'same' if ok else 'DIFFERENT'}")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0
+        args.json.write_text(
+            json.dumps({"runs": results, "same": same}, indent=2) + "\n", encoding="utf-8"
+        )
+    return 0 if all(same.values()) else 1
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _jsonl_texts(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            yield json.loads(line)["text"]
+
+
+def compare(outputs: dict[str, Path]) -> dict[str, bool]:
+    """-j 1 and -j 2 outputs byte for byte; Ray's texts (in id order) against -j 1's."""
+    same: dict[str, bool] = {}
+    if "j1" in outputs and "j2" in outputs:
+        same["j1 = j2 (bytes)"] = _digest(outputs["j1"]) == _digest(outputs["j2"])
+    if "j1" in outputs and "ray" in outputs:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(outputs["ray"], columns=["id", "text"]).sort_by("id")
+        ray_texts = iter(table.column("text").to_pylist())
+        try:
+            same["j1 = ray (texts)"] = all(
+                a == b for a, b in zip(_jsonl_texts(outputs["j1"]), ray_texts, strict=True)
+            )
+        except ValueError:  # not as many records
+            same["j1 = ray (texts)"] = False
+    return same
 
 
 if __name__ == "__main__":
