@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from zhfix import apply_plan, fix_text
+from zhfix import apply_plan, fix_and_explain, fix_text
 from zhfix.cli import main
 from zhfix.io import (
     AtomicOutput,
@@ -354,3 +354,10 @@ def test_stats_json(tmp_path: Path) -> None:
     assert counts["changed"] == sum(fix_text(r["text"]) != r["text"] for r in RECORDS)
     assert counts["bytes_read"] == len(data)
     assert set(counts["by_fixer"]) >= {"annotations"}
+    explained = [fix_and_explain(r["text"]) for r in RECORDS]
+    assert counts["texts_by_fixer"]["annotations"] == sum(
+        any(s.fixer == "annotations" for s in e.steps) for e in explained
+    )
+    assert counts["by_fixer"]["annotations"] == sum(
+        len(s.edits) for e in explained for s in e.steps if s.fixer == "annotations"
+    )

@@ -80,12 +80,17 @@ class Stats:
     damaged: int = 0
     errors: int = 0
     skipped: int = 0
+    #: Edits made by each fixer.
     by_fixer: dict[str, int] = field(default_factory=dict)
     findings: int = 0
+    #: Texts each fixer changed.
+    texts_by_fixer: dict[str, int] = field(default_factory=dict)
 
     def add(self, explained: ExplainedText) -> None:
         for step in explained.steps:
             self.by_fixer[step.fixer] = self.by_fixer.get(step.fixer, 0) + len(step.edits)
+        for name in {step.fixer for step in explained.steps}:
+            self.texts_by_fixer[name] = self.texts_by_fixer.get(name, 0) + 1
         self.findings += len(explained.findings)
 
     def merge(self, other: Stats) -> None:
@@ -98,11 +103,14 @@ class Stats:
         self.findings += other.findings
         for name, n in other.by_fixer.items():
             self.by_fixer[name] = self.by_fixer.get(name, 0) + n
+        for name, n in other.texts_by_fixer.items():
+            self.texts_by_fixer[name] = self.texts_by_fixer.get(name, 0) + n
 
     def to_dict(self) -> dict[str, Any]:
         """The counts as plain data, for ``--stats-json``."""
         data = dataclasses.asdict(self)
         data["by_fixer"] = dict(sorted(self.by_fixer.items()))
+        data["texts_by_fixer"] = dict(sorted(self.texts_by_fixer.items()))
         return data
 
 
@@ -714,12 +722,24 @@ def _check_arguments(args: argparse.Namespace, fmt: str) -> None:
         )
 
 
+def _plural(n: int, word: str) -> str:
+    """
+    >>> _plural(1, "edit"), _plural(3, "text")
+    ('1 edit', '3 texts')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _summary(job: Job, stderr: TextIO) -> None:
     s = job.stats
-    parts = [f"{s.records} {'records' if job.fields else 'text blocks'}"]
-    parts.append(f"{s.changed} changed")
+    parts = [_plural(s.records, "record" if job.fields else "text block")]
+    changed = f"{s.changed} changed"
     if s.by_fixer:
-        parts.append(", ".join(f"{k} {v}" for k, v in sorted(s.by_fixer.items())))
+        changed += " (" + ", ".join(
+            f"{k}: {_plural(s.texts_by_fixer.get(k, 0), 'text')}, {_plural(v, 'edit')}"
+            for k, v in sorted(s.by_fixer.items())
+        ) + ")"
+    parts.append(changed)
     if s.findings:
         parts.append(f"{s.findings} unrepairable damage found")
     if s.errors:
