@@ -42,7 +42,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import product
 from typing import Any
@@ -149,6 +149,8 @@ CLAUSE_END_SHIFT = {
     "，": -2.4, "、": -0.8, "；": -1.3, "」": -1.3, "…": -0.5,
     "。": 0.6, "：": 0.5, "？": 0.5, "！": 0.5, "》": 1.1, "”": 0.2,
 }  # fmt: skip
+#: How far back an unclosed opening bracket is looked for (characters).
+BRACKET_REACH = 200
 _CLOSERS = {"》": "《", "」": "「", "）": "（", "”": "“", "』": "『", "】": "【", "〉": "〈"}
 
 #: A span may have at most this many holes per character to be read.  Text
@@ -159,9 +161,16 @@ _CLOSERS = {"》": "《", "」": "「", "）": "（", "”": "“", "』": "『"
 #: would leave a third of them unread, 0.34 a tenth.
 MAX_HOLE_FRACTION = 0.34
 
+#: Bytes decoded at a time by :func:`_tokens`.
+DECODE_CHUNK = 256
+
 #: At most this many byte combinations are tried for the holes of one
 #: character: two lost continuation bytes of UTF-8 (64 x 64).
 MAX_HOLE_COMBINATIONS = 4096
+
+#: ... of which at most this many characters, the likeliest alone, are
+#: weighed in context (one lost continuation byte gives 64, two up to 4096).
+MAX_HOLE_OPTIONS = 256
 
 #: Bytes a placeholder hole takes while the written codec decodes around it:
 #: invalid in UTF-8, GBK and Big5 alike.
@@ -376,34 +385,56 @@ def _fill_hole(
     inside = [h for h in range(pos, pos + size) if h in holes]
     if not inside or pos + size > len(buf):
         return (pos, pos + 1, (), False)
+    options = _hole_options(
+        bytes(buf[pos : pos + size]), tuple(h - pos for h in inside), codec, tuple(values)
+    )
+    if not options:
+        return (pos, pos + 1, (), False)
+    return (pos, pos + size, options, True)
+
+
+@lru_cache(maxsize=4096)
+def _hole_options(
+    chunk: bytes, offsets: tuple[int, ...], codec: str, values: tuple[int, ...]
+) -> tuple[str, ...]:
+    """The characters ``chunk`` may be with its bytes at ``offsets`` unknown.
+
+    At most :data:`MAX_HOLE_OPTIONS`, the likeliest by the unigram model:
+    context decides among them, and a lost byte pair of UTF-8 has thousands.
+    """
     choices: list[list[int]] = []
-    for h in inside:
-        if codec == "utf-8" and h > pos:
+    for offset in offsets:
+        if codec == "utf-8" and offset > 0:
             allowed = [v for v in values if 0x80 <= v <= 0xBF]
-        elif h == pos:
+        elif offset == 0:
             allowed = [v for v in values if v >= 0x81]
         else:
             allowed = [v for v in values if v >= 0x40]
         choices.append(allowed)
     if math.prod(len(c) for c in choices) > MAX_HOLE_COMBINATIONS:
-        return (pos, pos + 1, (), False)
+        return ()
     found: list[str] = []
-    chunk = bytearray(buf[pos : pos + size])
-    offsets = [h - pos for h in inside]
+    work = bytearray(chunk)
     for combo in product(*choices):
         for offset, value in zip(offsets, combo, strict=True):
-            chunk[offset] = value
-        got = _char_at(bytes(chunk), 0, codec)
-        if got is not None and got[1] == size and _plausible(got[0]) and ord(got[0]) >= 0x80:
+            work[offset] = value
+        got = _char_at(bytes(work), 0, codec)
+        if got is not None and got[1] == len(chunk) and _plausible(got[0]) and ord(got[0]) >= 0x80:
             found.append(got[0])
-    return (pos, pos + size, tuple(dict.fromkeys(found)), True)
+    options = tuple(dict.fromkeys(found))
+    if len(options) > MAX_HOLE_OPTIONS:
+        lm = model()
+        options = tuple(sorted(options, key=lambda c: -lm.char_logprob("", c))[:MAX_HOLE_OPTIONS])
+    return options
 
 
 def _tokens(buf: bytearray, holes: set[int], codec: str, values: Sequence[int]) -> list[Token]:
     """Decode ``buf`` with ``codec`` into tokens, filling holes and marking errors.
 
-    One ``surrogateescape`` decode marks every invalid byte; only around holes
-    is the decoding redone.
+    ``surrogateescape`` decoding marks every invalid byte.  The bytes are
+    decoded :data:`DECODE_CHUNK` at a time from a character boundary, keeping
+    what is decoded before the last four bytes of each piece, so that time
+    stays linear however many holes there are.
     """
     tokens: list[Token] = []
     pos = 0
@@ -412,17 +443,19 @@ def _tokens(buf: bytearray, holes: set[int], codec: str, values: Sequence[int]) 
     window = 4 if codec == "utf-8" else 2
     utf8 = codec == "utf-8"
     while pos < n:
-        text = data[pos:].decode(codec, "surrogateescape")
+        end = min(n, pos + DECODE_CHUNK)
+        limit = end if end == n else end - 4
         p = pos
-        pos = n
-        for ch in text:
+        for ch in data[pos:end].decode(codec, "surrogateescape"):
+            if p >= limit:
+                break
             o = ord(ch)
             if 0xDC80 <= o <= 0xDCFF:
                 if holes and any(h in holes for h in range(p, min(p + window, n))):
                     token = _fill_hole(buf, p, holes, codec, values)
                     if token[2]:
                         tokens.append(token)
-                        pos = token[1]
+                        p = token[1]
                         break
                 tokens.append((p, p + 1, (), False))
                 p += 1
@@ -430,6 +463,7 @@ def _tokens(buf: bytearray, holes: set[int], codec: str, values: Sequence[int]) 
             size = 1 if o < 0x80 else (2 if o < 0x800 else 3 if o < 0x10000 else 4) if utf8 else 2
             tokens.append((p, p + size, (ch,), False))
             p += size
+        pos = p
     return tokens
 
 
@@ -481,7 +515,7 @@ def _hole_scores(
     prev2 = chosen[-2] if len(chosen) > 1 else ""
     nxt = following[0] if following else ""
     nxt2 = following[1] if len(following) > 1 else ""
-    prefix = "".join(chosen)
+    prefix = "".join(chosen[-BRACKET_REACH:]) if any(c in _CLOSERS for c in options) else ""
     scores = []
     for ch in options:
         s = lm.char_logprob(prev, ch, prev2)
