@@ -161,7 +161,10 @@ def markdown_report(results: dict[str, Any]) -> str:
         f"Run {meta['date']} at commit {meta.get('commit', 'unknown')} on {meta['cpus']} CPUs "
         f"with {meta['jobs']} worker process(es) "
         f"({versions}; edit distance by {meta['levenshtein']}). "
-        f"Accuracy took {meta['accuracy_seconds']} s, the whole run {meta['total_seconds']} s.",
+        f"Accuracy took {meta['accuracy_seconds']} s, the whole run {meta['total_seconds']} s; "
+        "the one-minute load average was "
+        + " at the start and ".join(str(x) for x in meta.get("load_average", ["?", "?"]))
+        + " at the end.",
         "",
         "## Accuracy per damage kind",
         "",

@@ -355,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ROOT / "BENCHMARKS.md" if mode.name == "full" else out_dir / f"BENCHMARKS-{mode.name}.md"
     )
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     corpora = read_corpus(corpus_dir(args.corpus))
     kinds = [k for k in all_kinds() if not args.kinds or args.kinds in k.name]
     print(f"accuracy: {len(kinds)} kinds, mode {mode.name}, {args.jobs} job(s)", file=sys.stderr)
@@ -372,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "mode": mode.name,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpus": os.cpu_count(),
+            # Other work on the machine slows wall-clock timings; CPU time less so.
+            "load_average": [round(load_at_start, 2), round(os.getloadavg()[0], 2)],
             "jobs": args.jobs,
             "versions": versions(),
             "commit": commit(),

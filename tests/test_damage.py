@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import pytest
@@ -140,9 +140,29 @@ def test_cp1252_undefined_bytes_are_c1_controls() -> None:
     assert damage.encode_text(text, "cp1252") == every_byte
 
 
+@cache
+def _nonempty(name: str) -> tuple[str, ...]:
+    return tuple(line for line in corpus_lines(name) if line.strip())
+
+
 def sampled(name: str, n: int) -> list[str]:
-    lines = [line for line in corpus_lines(name) if line.strip()]
+    lines = _nonempty(name)
     return random.Random(name).sample(lines, min(n, len(lines)))
+
+
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_chains_on_drawn_corpus_lines(name: str, data: st.DataObject) -> None:
+    """Hypothesis draws a corpus line, a chain and an error handler."""
+    line = data.draw(st.sampled_from(sampled(name, 2000)), label="line")
+    chain = data.draw(st.sampled_from(ALWAYS_LOSSLESS + SOMETIMES_LOSSY), label="chain")
+    errors = data.draw(st.sampled_from(ERRORS), label="errors")
+    if not can_encode(line, first_codec(chain)):
+        return
+    d = check_chain(line, chain, errors)
+    if chain in ALWAYS_LOSSLESS:
+        assert d.record["lossless"], (chain, d.record)
 
 
 @pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
