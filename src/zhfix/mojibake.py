@@ -41,7 +41,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from itertools import product
@@ -1161,7 +1161,12 @@ def fix_mojibake(text: str, config: FixConfig) -> Step | None:
     edits: list[Edit] = []
     for s, e in _line_spans(text):
         line = text[s:e]
-        repairs = [r for lo, hi in regions(line) for r in candidate_repairs(line, 2, lo, hi)]
+        repairs: list[Reading] = []
+        for lo, hi in regions(line):
+            # The region and one character on each side, for context.
+            a, b = max(0, lo - 1), min(len(line), hi + 1)
+            for r in candidate_repairs(line[a:b], 2, lo - a, hi - a):
+                repairs.append(replace(r, start=r.start + a, end=r.end + a))
         for r in repairs:
             evidence: dict[str, Any] = {
                 "chain": ",".join(r.layers),
