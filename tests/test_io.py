@@ -361,3 +361,11 @@ def test_stats_json(tmp_path: Path) -> None:
     assert counts["by_fixer"]["annotations"] == sum(
         len(s.edits) for e in explained for s in e.steps if s.fixer == "annotations"
     )
+
+
+def test_compressed_plain_text(tmp_path: Path) -> None:
+    src = tmp_path / "doc.txt.gz"
+    text = (LEAK + "\n" + CLEAN + "\n") * 3
+    src.write_bytes(gzip.compress(text.encode("utf-8")))
+    code, out, _ = _cli([str(src)])
+    assert code == 0 and out.decode("utf-8") == fix_text(text)
