@@ -218,6 +218,11 @@ MIN_MEAN_LOGPROB = -10.0
 WEAK_MIN_GAIN_PER_CHAR = 4.0
 WEAK_MIN_MEAN_LOGPROB = -8.5
 
+#: A run of a weak reading may lose this many nats and still be carried by
+#: the runs around it (one character between ASCII words, such as 麼 for 或,
+#: reads about as well either way).
+WEAK_CARRY_LOSS = 3.0
+
 #: A weak reading reads Han as Han: at least this share of the non-ASCII
 #: characters of the span must be Han (a run of bopomofo or kana is not Big5
 #: read as GBK, whose symbols come from Big5's commonest rows: about a quarter
@@ -610,13 +615,14 @@ def _cjk_runs(
     so a reading is only believed for all of a run of CJK text, up to ASCII or
     the line's ends: never for a few characters inside clean Chinese.  Runs
     separated by ASCII only (``婓 Basic IDE 笢妏蚚``) are also offered together
-    when each gains and reads as text on its own, so that a one-character run
-    is carried by its neighbours.
+    when each loses at most :data:`WEAK_CARRY_LOSS` and reads as text on its
+    own, so that a one-character run (``TRUE 麼 FALSE`` for ``TRUE 或 FALSE``)
+    is carried by its neighbours; the group must pass the thresholds as a whole.
     """
     lm = model()
 
     def carried(k: int, m: int) -> bool:
-        if sum(gains[k:m]) <= 0:
+        if sum(gains[k:m]) <= -WEAK_CARRY_LOSS:
             return False
         new = "".join(chosen[units[k][2] : units[m - 1][3]])
         return lm.logprob(new) / len(new) >= MIN_MEAN_LOGPROB
