@@ -45,6 +45,7 @@ from zhfix.io import (
     iter_line_chunks,
     iter_parquet_batches,
     open_binary,
+    parquet_rows,
     parquet_schema,
 )
 from zhfix.parallel import Progress, ordered_map
@@ -652,13 +653,7 @@ def _read_chunks(
                     "schema: repair them one at a time"
                 )
             size = os.path.getsize(name)
-            rows_total = 0
-            try:
-                import pyarrow.parquet as pq
-
-                rows_total = pq.ParquetFile(name).metadata.num_rows
-            except OSError:  # pragma: no cover - the schema was readable
-                pass
+            rows_total = parquet_rows(name)
             row = 1
             for batch in iter_parquet_batches(name):
                 done = done_before + (size * (row - 1 + batch.num_rows) // max(rows_total, 1))

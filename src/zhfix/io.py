@@ -168,6 +168,13 @@ def iter_parquet_batches(
         yield from parquet.iter_batches(batch_size=batch_rows, use_threads=False)
 
 
+def parquet_rows(path: str) -> int:
+    """The number of rows of a Parquet file, read from its footer only."""
+    import pyarrow.parquet as pq
+
+    return int(pq.read_metadata(path).num_rows)
+
+
 def parquet_schema(path: str) -> pa.Schema:
     """The Arrow schema of a Parquet file, read from its footer only."""
     import pyarrow.parquet as pq
