@@ -9,9 +9,9 @@ followed by a byte that cannot be a trail is an invalid pair and becomes one
 ``?``, eating that byte too: that is how an annotation ``(zǒng)`` inserted by a
 find-and-replace on the *bytes*, inside a character, loses its ``(``.
 
-``不同語法元素的??Q句話說`` is ``不同語法元素的。換句話說`` read that way: ``。`` is
-A1 A3, A1 ended a chunk (``?``), A3 paired with 93 (the lead byte of ``換`` =
-93 51) into an invalid pair (``?``), and 51 is ``Q``.
+``計劃??Q句話說`` is ``計劃。換句話說`` read that way: ``。`` is A1 A3, A1
+ended a chunk (``?``), A3 paired with 93 (the lead byte of ``換`` = 93 51) into
+an invalid pair (``?``), and 51 is ``Q``.
 
 The repair re-encodes a suspicious island, proposes byte streams that the
 broken reader would have turned into it (a ``?`` may stand for the lost lead
@@ -519,8 +519,13 @@ def _islands(line: str) -> list[tuple[int, int]]:
 def fix_resync(text: str, config: FixConfig) -> Step | None:
     """Re-read islands of text that a chunked GBK decoder read one byte off.
 
-    >>> fix_resync("不同語法元素的??Q句話說", FixConfig()).edits[0].after
-    '。換'
+    ``總`` (BF 82) straddles ``每|個`` (C3 BF|82 80): its annotation went inside
+    ``個``, and the reader stayed one byte off until the end of the line.
+
+    >>> from zhfix.explain import apply_edits
+    >>> text = "每?zǒng)?碌膱蟾娑己茉敿殹?"
+    >>> apply_edits(text, fix_resync(text, FixConfig()).edits)
+    '每個月的報告都很詳細。'
     """
     found: list[tuple[int, str, str, float, list[Any]]] = []
     pos = 0
