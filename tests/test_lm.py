@@ -110,3 +110,21 @@ def test_loads_lazily() -> None:
         "assert m.model.cache_info().currsize == 1\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_segmentation_prefers_words() -> None:
+    # Same first three characters; only the word table knows 光标 and 路径.
+    assert lm.segment_logprob("切换光标") > lm.segment_logprob("切换光样")
+    assert lm.segment_logprob("文件路径") > lm.segment_logprob("文件路德")
+    assert all(2 <= len(w) <= lm.MAX_WORD for w in list(lm.words())[:1000])
+
+
+def test_word_table_loads_separately() -> None:
+    code = (
+        "import zhfix.lm as m\n"
+        "m.score('中文')\n"
+        "assert m.words.cache_info().currsize == 0\n"
+        "m.segment_logprob('中文')\n"
+        "assert m.words.cache_info().currsize == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
