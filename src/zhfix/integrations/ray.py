@@ -13,8 +13,13 @@ per batch::
         fn_constructor_kwargs={"columns": ["text"], "output_columns": ["text_fixed"]},
         batch_format="pyarrow",
         concurrency=8,
+        num_cpus=0.5,
     )
     ds.write_parquet("s3://bucket/fixed/")
+
+On a small cluster give each actor less than a whole CPU (``num_cpus=0.5``, see
+:func:`actor_cpus`): actors holding every CPU leave none for the tasks that read
+the input, and Ray then waits forever.
 
 Each value is repaired exactly as :func:`zhfix.fix_text` repairs it (through
 :func:`zhfix.fix_batch`): nulls stay null, other columns pass through untouched.
@@ -155,7 +160,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     )
     parser.add_argument(
         "--format", choices=("jsonl", "parquet"), default=None,
-        help="input format; default: from the extension of the first input",
+        help="input format; default: from the extension of the first input (or of the "
+        "files of a local directory), else parquet",
     )
     parser.add_argument(
         "--field", action="append", required=True, metavar="NAME",
@@ -200,7 +206,7 @@ def _format(args: argparse.Namespace) -> str:
             found = file_format(name)
             if found in ("jsonl", "parquet"):
                 return found
-    raise ValueError(f"cannot tell the format of {args.inputs[0]}; pass --format jsonl or parquet")
+    return "parquet"  # a remote directory, typically of Parquet files
 
 
 def _is_local(path: str) -> bool:
