@@ -369,3 +369,15 @@ def test_compressed_plain_text(tmp_path: Path) -> None:
     src.write_bytes(gzip.compress(text.encode("utf-8")))
     code, out, _ = _cli([str(src)])
     assert code == 0 and out.decode("utf-8") == fix_text(text)
+
+
+@pytest.mark.parametrize("name", ["bad.jsonl.gz", "bad.jsonl.zst", "bad.parquet"])
+def test_corrupt_input_is_an_io_error(tmp_path: Path, name: str) -> None:
+    if name.endswith(".zst"):
+        pytest.importorskip("zstandard")
+    src = tmp_path / name
+    src.write_bytes(b"PAR1 this is not what the name says" * 10 + b"PAR1")
+    target = tmp_path / "out"
+    code, _, err = _cli([str(src), "--field", "text", "-o", str(target) + src.suffix])
+    assert code == 2 and f"cannot read {src}" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]

@@ -655,7 +655,14 @@ def _read_chunks(
             size = os.path.getsize(name)
             rows_total = parquet_rows(name)
             row = 1
-            for batch in iter_parquet_batches(name):
+            batches = iter_parquet_batches(name)
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except (OSError, ValueError) as err:  # pyarrow's errors are ValueErrors
+                    raise UsageError(f"cannot read {name} as Parquet: {err}") from None
                 done = done_before + (size * (row - 1 + batch.num_rows) // max(rows_total, 1))
                 yield Chunk(fmt, name, row, batch, done)
                 row += batch.num_rows
@@ -866,6 +873,10 @@ def main(
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as err:  # a full disk, a vanished directory: an I/O error
+        progress.clear()
+        stderr.write(f"zhfix: {err}\n")
+        return 2
     except KeyboardInterrupt:
         progress.clear()
         stderr.write("zhfix: interrupted\n")

@@ -132,8 +132,31 @@ def open_binary(
         import zstandard
 
         reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-        return cast(BinaryIO, io.BufferedReader(reader, buffer_size=1 << 16)), counter
+        return cast(BinaryIO, io.BufferedReader(_ZstdErrors(reader), buffer_size=1 << 16)), counter
     raise ValueError(f"unknown compression {compression!r}")
+
+
+class _ZstdErrors(io.RawIOBase):
+    """A zstd reader whose errors are :class:`OSError`, like gzip's ``BadGzipFile``."""
+
+    def __init__(self, reader: Any) -> None:
+        super().__init__()
+        self._reader = reader
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        import zstandard
+
+        try:
+            return int(self._reader.readinto(buffer))
+        except zstandard.ZstdError as err:
+            raise OSError(f"not a valid zstd stream ({err})") from None
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()
 
 
 def iter_line_chunks(
