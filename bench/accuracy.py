@@ -18,6 +18,7 @@ documents come in random order, so those measured are still a random sample.
 from __future__ import annotations
 
 import time
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -119,11 +120,11 @@ class KindScore:
         }
 
 
-def _zhfix_explained(text: str) -> tuple[str, bool]:
+def _zhfix_explained(text: str, options: dict[str, Any]) -> tuple[str, bool]:
     """zhfix's output, and whether it changed the text or reported a finding."""
     import zhfix
 
-    explained = zhfix.fix_and_explain(text)
+    explained = zhfix.fix_and_explain(text, **options)
     return explained.text, explained.text != text or bool(explained.findings)
 
 
@@ -161,6 +162,7 @@ def score_chunk(
         if damaged.text == reference:
             score.unchanged += 1
             continue
+        target = unicodedata.normalize("NFKC", reference) if kind.nfkc_compare else reference
         score.docs += 1
         score.length += len(reference)
         score.damaged_distance += levenshtein(damaged.text, reference)
@@ -168,17 +170,19 @@ def score_chunk(
             tool_score = score.tools[name]
             try:
                 if name == "zhfix":
-                    out, flagged = _zhfix_explained(damaged.text)
+                    out, flagged = _zhfix_explained(damaged.text, dict(kind.options))
                     score.flagged += flagged
                 else:
                     out = tool(damaged.text)
             except Exception:  # a crashing fixer is a result, not the end of the run
                 tool_score.errors += 1
                 out = damaged.text
-            if out == reference:
+            if kind.nfkc_compare:
+                out = unicodedata.normalize("NFKC", out)
+            if out == target:
                 tool_score.exact += 1
             else:
-                tool_score.distance += levenshtein(out, reference)
+                tool_score.distance += levenshtein(out, target)
     return score
 
 

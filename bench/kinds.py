@@ -15,12 +15,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from zhfix.chars import han_count
 from zhfix.damage import (
     Damaged,
     byte_leak,
     chunked_decode,
+    content_farm,
     mojibake,
     mojibake_span,
     nfkc,
@@ -55,6 +57,10 @@ class Kind:
     min_han: int = 0
     group: int = 1
     lossy: bool = False
+    #: Options for zhfix.fix_text (say the target script), as (name, value) pairs.
+    options: tuple[tuple[str, Any], ...] = ()
+    #: Compare output and reference after NFKC (punctuation width not counted).
+    nfkc_compare: bool = False
 
 
 def _whole(chain: str, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
@@ -97,6 +103,10 @@ def _chunked(codec: str, doc: str, seed: int) -> tuple[str, Damaged]:
 
 def _byte_leak(doc: str, seed: int) -> tuple[str, Damaged]:
     return doc, byte_leak(doc, seed=seed)
+
+
+def _content_farm(doc: str, seed: int) -> tuple[str, Damaged]:
+    return doc, content_farm(doc, seed=seed)
 
 
 def _nfkc(doc: str, seed: int) -> tuple[str, Damaged]:
@@ -193,6 +203,11 @@ def all_kinds() -> list[Kind]:
              MIN_HAN, GROUP_LINES, lossy=True),
         Kind("gbk byte-level annotation", "lost bytes", BOTH, _byte_leak, MIN_HAN, lossy=True),
         Kind("nfkc", "punctuation", BOTH, _nfkc),
+        Kind("content farm, --to simplified, NFKC", "pipeline", (HANS,), _content_farm,
+             MIN_HAN, GROUP_LINES, lossy=True, options=(("script", "simplified"),),
+             nfkc_compare=True),
+        Kind("content farm, --to simplified, strict", "pipeline", (HANS,), _content_farm,
+             MIN_HAN, GROUP_LINES, lossy=True, options=(("script", "simplified"),)),
     ]
     return kinds + _optional_kinds()
 

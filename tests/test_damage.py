@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import unicodedata
 from functools import cache, partial
 from typing import Any
 
@@ -291,3 +292,35 @@ def test_compose_records_every_step_and_reproduces() -> None:
 def test_unencodable_text_says_so() -> None:
     with pytest.raises(damage.UnencodableError, match="big5 cannot encode"):
         mojibake("台风", "big5>gbk")
+
+
+def test_blind_chunked_decoder_pairs_every_high_byte() -> None:
+    from zhfix.damage.stream import _leak_bytes
+
+    # 總 = BF 82 straddles 每|個 (C3 BF|82 80): "(zǒng)" lands inside 個; the
+    # reader pairs 82 with "(" (one ?) and then 80 with C8, the lead of 人.
+    data, annotations, matches, boundaries = _leak_bytes("每個人", "gbk", ["總"], "({})")
+    assert annotations == {"總": "(zǒng)"}
+    assert matches == {"總": {"aligned": 0, "misaligned": 1}}
+    blind = chunked_decode("每個人", codec="gbk", chunk_size=64, blind=True)
+    assert blind.text == "每個人"
+    from zhfix.damage.stream import _chunked
+
+    text, _ = _chunked(data, boundaries, 0, "gbk", 64, True)
+    assert text.startswith("每?zǒng)?")
+    checking, _ = _chunked(data, boundaries, 0, "gbk", 64, False)
+    assert checking != text  # a decoder that checks lead bytes reads 80 alone
+
+
+def test_content_farm_is_reproducible_and_records_its_steps() -> None:
+    from zhfix.damage import content_farm
+
+    text = "每个月的报告都很详细。这个计划需要每个人的参与，大家都同意了。"
+    a = content_farm(text, seed=7)
+    b = content_farm(text, seed=7)
+    assert a == b
+    assert reproduce(text, json.loads(json.dumps(a.record))) == a
+    assert [s["function"] for s in a.record["steps"]] == [
+        "char_convert", "byte_leak", "chunked_decode", "nfkc"
+    ]
+    assert unicodedata.is_normalized("NFKC", a.text)

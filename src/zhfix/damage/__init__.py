@@ -16,8 +16,9 @@ Kinds:
 - codec chains (:mod:`zhfix.damage.codecs`): :func:`mojibake` over the whole
   text, :func:`mojibake_span` over one span of otherwise clean text;
 - lost bytes (:mod:`zhfix.damage.stream`): :func:`truncate`,
-  :func:`chunked_decode`, and :func:`byte_leak` (annotations inserted into
-  encoded bytes);
+  :func:`chunked_decode`, :func:`byte_leak` (annotations inserted into
+  encoded bytes), and :func:`content_farm` (script conversion, byte leak,
+  chunked decoding and NFKC, one after another);
 - :func:`nfkc` flattening (:mod:`zhfix.damage.normalize`);
 - pinyin and zhuyin annotation leaks (``leak_annotations``) and character by
   character script conversion (``char_convert``), where available;
@@ -41,7 +42,7 @@ from zhfix.damage.codecs import (
 )
 from zhfix.damage.compose import compose, reproduce
 from zhfix.damage.normalize import nfkc
-from zhfix.damage.stream import byte_leak, chunked_decode, truncate
+from zhfix.damage.stream import byte_leak, chunked_decode, content_farm, truncate
 
 __all__ = [
     "Damaged",
@@ -52,6 +53,7 @@ __all__ = [
     "chunked_decode",
     "comment_spans",
     "compose",
+    "content_farm",
     "decode_bytes",
     "encode_text",
     "invert",

@@ -52,6 +52,7 @@ def _functions() -> dict[str, Callable[..., Damaged]]:
         "truncate": stream.truncate,
         "chunked_decode": stream.chunked_decode,
         "byte_leak": stream.byte_leak,
+        "content_farm": stream.content_farm,
         "nfkc": normalize.nfkc,
     }
     for module, name in (

@@ -142,34 +142,55 @@ def _decode_chunk_dbcs(chunk: bytes, codec: str, lead: range) -> str:
 
 
 def chunked_decode(
-    text: str, *, seed: int = 0, codec: str = "gbk", chunk_size: int | None = None
+    text: str,
+    *,
+    seed: int = 0,
+    codec: str = "gbk",
+    chunk_size: int | None = None,
+    blind: bool = False,
 ) -> Damaged:
     """``text`` through a decoder that decodes each ``chunk_size`` bytes on its own.
 
     For double-byte codecs the decoder reads a byte below 80 as ASCII and any
     lead byte with the next byte as one character, ``?`` if the pair is invalid;
-    a lead byte at the end of a chunk is ``?``.  For UTF-8 each chunk is decoded
+    a lead byte at the end of a chunk is ``?``.  With ``blind``, every byte from
+    80 up starts a pair, as in a decoder that does not check lead bytes (GBK's
+    80 and FF then eat the byte after them).  For UTF-8 each chunk is decoded
     with U+FFFD for incomplete sequences.  ``chunk_size`` defaults to a choice
     in :data:`CHUNK_SIZE_RANGE` made with ``seed``.
 
-    >>> d = chunked_decode("不同語法元素的。換句話說", codec="big5", chunk_size=15)
+    >>> d = chunked_decode("我們討論過。換個話題", codec="big5", chunk_size=11)
     >>> d.text, d.record["split_offsets"]
-    ('不同語法元素的?C換句話說', [15])
+    ('我們討論過?C換個話題', [11])
 
     ``。`` is A1 43: A1 ends the first chunk and becomes ``?``; 43 is ``C``.
     """
-    if chunk_size is None:
-        chunk_size = random.Random(seed).randint(*CHUNK_SIZE_RANGE)
-    if chunk_size < 2:
-        raise ValueError(f"chunk_size must be at least 2; got {chunk_size}")
-    data = encode_text(text, codec)
     boundaries: set[int] = set()
     pos = 0
     for ch in text:
         boundaries.add(pos)
         pos += len(encode_text(ch, codec))
     boundaries.add(pos)
+    damaged, record = _chunked(encode_text(text, codec), boundaries, seed, codec, chunk_size, blind)
+    return Damaged(damaged, text, "chunked_decode", record)
+
+
+def _chunked(
+    data: bytes,
+    boundaries: set[int],
+    seed: int,
+    codec: str,
+    chunk_size: int | None,
+    blind: bool,
+) -> tuple[str, dict[str, Any]]:
+    """Chunked decoding of ``data``, whose character boundaries are ``boundaries``."""
+    if chunk_size is None:
+        chunk_size = random.Random(seed).randint(*CHUNK_SIZE_RANGE)
+    if chunk_size < 2:
+        raise ValueError(f"chunk_size must be at least 2; got {chunk_size}")
     lead = DBCS_LEAD.get(codec.lower())
+    if lead is not None and blind:
+        lead = range(0x80, 0x100)
     parts: list[str] = []
     splits: list[int] = []
     for start in range(0, len(data), chunk_size):
@@ -180,14 +201,13 @@ def chunked_decode(
             parts.append(chunk.decode(codec, "replace"))
         else:
             parts.append(_decode_chunk_dbcs(chunk, codec, lead))
-    damaged = "".join(parts)
     record: dict[str, Any] = {
         "function": "chunked_decode",
-        "params": {"seed": seed, "codec": codec, "chunk_size": chunk_size},
+        "params": {"seed": seed, "codec": codec, "chunk_size": chunk_size, "blind": blind},
         "split_offsets": splits,
         "lost": [{"offset": s, "bytes": data[s - 1 : s + 1].hex()} for s in splits],
     }
-    return Damaged(damaged, text, "chunked_decode", record)
+    return "".join(parts), record
 
 
 @cache
@@ -221,35 +241,15 @@ def _choose_targets(text: str, codec: str, rng: random.Random, n: int) -> list[s
     return targets
 
 
-def byte_leak(
-    text: str,
-    *,
-    seed: int = 0,
-    codec: str = "gbk",
-    targets: list[str] | None = None,
-    n_targets: int = LEAK_TARGETS,
-    template: str = "({})",
-    errors: str = "?",
-) -> Damaged:
-    """Pinyin annotations inserted by a find-and-replace on encoded bytes.
+def _leak_bytes(
+    text: str, codec: str, targets: list[str], template: str
+) -> tuple[bytes, dict[str, str], dict[str, dict[str, int]], set[int]]:
+    """The bytes of ``text`` with ``template.format(pinyin)`` after every target's bytes.
 
-    Every occurrence of each target's bytes, aligned or not, is followed by the
-    bytes of ``template.format(pinyin)``; the result is decoded with ``codec``
-    and ``errors``.  Without ``targets``, ``n_targets`` characters are chosen
-    with ``seed``: one whose bytes straddle two characters of the text if there
-    is one (the damage this models), the rest from the text.
-
-    >>> d = byte_leak("我們為你", targets=["優"])
-    >>> d.text, d.record["matches"]
-    ('我們?(yōu)槟?', {'優': {'aligned': 0, 'misaligned': 1}})
-
-    Here 9E before ``(`` is an invalid pair, and E9 (the rest of ``為``) pairs
-    with the lead byte of ``你``.
+    Also returns the annotations, the aligned and misaligned match counts, and
+    the character boundaries of the result (insertions count as characters).
     """
     clean = data = encode_text(text, codec)
-    rng = random.Random(seed)
-    if targets is None:
-        targets = _choose_targets(text, codec, rng, n_targets)
     boundaries: set[int] = set()
     pos = 0
     for ch in text:
@@ -275,6 +275,53 @@ def byte_leak(
             i = clean.find(pattern, i + 1)
         matches[target] = count
         data = data.replace(pattern, pattern + insert)
+    # Boundaries in the result: where the clean text's characters and the
+    # inserted ASCII begin, found by walking both byte strings together.
+    out: set[int] = set()
+    i = j = 0
+    while i <= len(clean) and j <= len(data):
+        if i in boundaries:
+            out.add(j)
+        if i < len(clean) and j < len(data) and clean[i] == data[j]:
+            i += 1
+            j += 1
+        elif j < len(data):
+            out.add(j)
+            j += 1
+        else:
+            break
+    return data, annotations, matches, out
+
+
+def byte_leak(
+    text: str,
+    *,
+    seed: int = 0,
+    codec: str = "gbk",
+    targets: list[str] | None = None,
+    n_targets: int = LEAK_TARGETS,
+    template: str = "({})",
+    errors: str = "?",
+) -> Damaged:
+    """Pinyin annotations inserted by a find-and-replace on encoded bytes.
+
+    Every occurrence of each target's bytes, aligned or not, is followed by the
+    bytes of ``template.format(pinyin)``; the result is decoded with ``codec``
+    and ``errors``.  Without ``targets``, ``n_targets`` characters are chosen
+    with ``seed``: one whose bytes straddle two characters of the text if there
+    is one (the damage this models), the rest from the text.
+
+    >>> d = byte_leak("我們為你", targets=["優"])
+    >>> d.text, d.record["matches"]
+    ('我們?(yōu)槟?', {'優': {'aligned': 0, 'misaligned': 1}})
+
+    Here 9E before ``(`` is an invalid pair, and E9 (the rest of ``為``) pairs
+    with the lead byte of ``你``.
+    """
+    rng = random.Random(seed)
+    if targets is None:
+        targets = _choose_targets(text, codec, rng, n_targets)
+    data, annotations, matches, _ = _leak_bytes(text, codec, targets, template)
     damaged, lost = decode_bytes(data, codec, errors)
     record: dict[str, Any] = {
         "function": "byte_leak",
@@ -291,3 +338,57 @@ def byte_leak(
         "lost": lost,
     }
     return Damaged(damaged, text, "byte_leak", record)
+
+
+def content_farm(
+    text: str,
+    *,
+    seed: int = 0,
+    n_targets: int = LEAK_TARGETS,
+    chunk_size: int | None = None,
+    policy: str = "leave",
+) -> Damaged:
+    """The content-farm pipeline: script conversion, byte leak, chunked decoding, NFKC.
+
+    1. simplified ``text`` converted to traditional one character at a time
+       (:func:`zhfix.damage.script.char_convert` with ``policy``);
+    2. pinyin inserted after ``n_targets`` characters by a find-and-replace on the
+       GBK bytes, which also matches across character boundaries;
+    3. the bytes decoded in chunks by a decoder that pairs every high byte with
+       the next one (an invalid pair, or a byte cut off at the end of a chunk,
+       becomes one ``?``), so that the text after a cut is read one byte off
+       until an ASCII byte puts the reader back in step;
+    4. NFKC.
+
+    >>> d = content_farm("每个月的报告都很详细。", seed=0, chunk_size=64)
+    >>> d.record["steps"][0]["function"], d.record["steps"][1]["function"]
+    ('char_convert', 'byte_leak')
+    """
+    import unicodedata
+
+    from zhfix.damage.script import char_convert
+
+    converted = char_convert(text, seed=seed, policy=policy)
+    trad = converted.text
+    rng = random.Random(seed)
+    targets = _choose_targets(trad, "gbk", rng, n_targets)
+    data, annotations, matches, boundaries = _leak_bytes(trad, "gbk", targets, "({})")
+    decoded, chunk_record = _chunked(data, boundaries, seed, "gbk", chunk_size, blind=True)
+    damaged = unicodedata.normalize("NFKC", decoded)
+    record: dict[str, Any] = {
+        "function": "content_farm",
+        "params": {
+            "seed": seed,
+            "n_targets": n_targets,
+            "chunk_size": chunk_record["params"]["chunk_size"],
+            "policy": policy,
+        },
+        "steps": [
+            dict(converted.record, function="char_convert"),
+            {"function": "byte_leak", "targets": targets, "annotations": annotations,
+             "matches": matches},
+            chunk_record,
+            {"function": "nfkc"},
+        ],
+    }
+    return Damaged(damaged, text, "content_farm", record)
