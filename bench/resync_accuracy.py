@@ -1,7 +1,8 @@
 """Accuracy of the resync repair on the content-farm pipeline, and its false positives.
 
-Pipeline, per paragraph of zh_hans.dev.txt: character-level simplified→traditional
-conversion, a byte-level pinyin leak on GBK bytes, chunked GBK decoding, NFKC.
+Pipeline, per paragraph of zh_hans.dev.txt: :func:`zhfix.damage.content_farm`
+(character-level simplified→traditional conversion, a byte-level pinyin leak
+on GBK bytes, chunked GBK decoding, NFKC).
 Reports the share of paragraphs whose misaligned islands are all repaired
 (compared after NFKC and after the annotation fixer), and the number of clean
 corpus lines the resync fixer changes.
@@ -12,7 +13,6 @@ corpus lines the resync fixer changes.
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 import re
 import sys
@@ -20,9 +20,12 @@ import time
 import unicodedata
 from pathlib import Path
 
-from metrics import cer  # type: ignore[import-not-found]
+if __package__ in (None, ""):  # run as ``python bench/resync_accuracy.py``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.metrics import cer
 from zhfix.config import FixConfig
+from zhfix.damage import UnencodableError, content_farm
 from zhfix.damage.script import char_convert
 from zhfix.resync import GATE, fix_resync
 
@@ -32,67 +35,6 @@ ONLY_RESYNC = FixConfig(
     fix_mojibake=False, fix_latin_mojibake=False, fix_annotations=True,
     restore_punctuation=False, fix_resync=True,
 )
-
-
-def leak_bytes(text: str, seed: int) -> bytes:
-    """Byte-level find-and-replace of pinyin after a few characters' GBK bytes."""
-    from pypinyin import Style, pinyin
-
-    rng = random.Random(seed)
-    data = text.encode("gbk")
-    # Targets: characters whose bytes straddle two characters, and ordinary ones.
-    cands = []
-    for a, b in itertools.pairwise(text):
-        ea, eb = a.encode("gbk"), b.encode("gbk")
-        if len(ea) == 2 and len(eb) == 2:
-            try:
-                x = (ea[1:] + eb[:1]).decode("gbk")
-            except UnicodeDecodeError:
-                continue
-            if "\u4e00" <= x <= "\u9fff":
-                cands.append(x)
-    hans = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    targets = (rng.sample(cands, min(1, len(cands))) if cands else []) + rng.sample(
-        hans, min(2, len(hans)))
-    for t in targets:
-        r = pinyin(t, style=Style.TONE)[0][0]
-        pat, ins = t.encode("gbk"), f"({r})".encode("gbk")
-        out = bytearray()
-        i = 0
-        while i < len(data):
-            if data[i : i + 2] == pat:
-                out += pat + ins
-                i += 2
-            else:
-                out.append(data[i])
-                i += 1
-        data = bytes(out)
-    return data
-
-
-def decode_dbcs_stream(data: bytes, seed: int) -> str:
-    """Chunked decoding: any high byte starts a pair; invalid pair or cut lead → ?."""
-    rng = random.Random(seed)
-    size = rng.randint(16, 128)
-    res = []
-    for a in range(0, len(data), size):
-        c = data[a : a + size]
-        i = 0
-        while i < len(c):
-            x = c[i]
-            if x < 0x80:
-                res.append(chr(x))
-                i += 1
-            elif i + 1 < len(c):
-                try:
-                    res.append(c[i : i + 2].decode("gbk"))
-                except UnicodeDecodeError:
-                    res.append("?")
-                i += 2
-            else:
-                res.append("?")
-                i += 1
-    return "".join(res)
 
 
 def _repair(text: str) -> str:
@@ -141,12 +83,10 @@ def _margins(sample: list[str]) -> None:
         print(f"  {m:7.1f}  {a} -> {b}")
     damaged: list[float] = []
     for i, line in enumerate(sample):
-        trad = char_convert(line, seed=i).text
         try:
-            data = leak_bytes(trad, seed=i)
-        except UnicodeEncodeError:
+            obs = content_farm(line, seed=i).text
+        except UnencodableError:
             continue
-        obs = unicodedata.normalize("NFKC", decode_dbcs_stream(data, seed=i))
         damaged += [m for m, _, _ in margins(obs)]
     damaged.sort()
     if damaged:
@@ -175,10 +115,9 @@ def main() -> int:
     for i, line in enumerate(sample):
         trad = char_convert(line, seed=i).text
         try:
-            data = leak_bytes(trad, seed=i)
-        except UnicodeEncodeError:
+            obs = content_farm(line, seed=i).text
+        except UnencodableError:
             continue
-        obs = unicodedata.normalize("NFKC", decode_dbcs_stream(data, seed=i))
         if obs == unicodedata.normalize("NFKC", trad):
             continue
         damaged += 1
