@@ -186,7 +186,10 @@ def test_entry_point_exact_command(tmp_path: Path) -> None:
     """The installed command, exactly as documented."""
     src = tmp_path / "in.jsonl"
     src.write_bytes(_jsonl(JSONL))
-    cmd = "zhfix --jsonl --field damaged --output-field fixed --to simplified < in.jsonl > out.jsonl"
+    cmd = (
+        "zhfix --jsonl --field damaged --output-field fixed --to simplified "
+        "< in.jsonl > out.jsonl"
+    )
     zhfix = Path(sys.executable).with_name("zhfix")
     if not zhfix.exists():
         pytest.skip("the zhfix entry point is not installed beside this Python")
@@ -194,7 +197,8 @@ def test_entry_point_exact_command(tmp_path: Path) -> None:
         cmd.replace("zhfix", str(zhfix), 1), shell=True, cwd=tmp_path, capture_output=True
     )
     assert result.returncode == 0, result.stderr
-    rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    out = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    rows = [json.loads(x) for x in out.splitlines()]
     assert [r["fixed"] for r in rows] == ["台风过后，义无反顾", "干净"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 import pytest
@@ -36,7 +37,7 @@ def chunked(data: bytes, splits: list[int]) -> str:
     """Decode chunks on their own: a high byte starts a pair; bad pair or cut lead → ?."""
     bounds = [0, *sorted(splits), len(data)]
     out: list[str] = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         chunk = data[a:b]
         i = 0
         while i < len(chunk):
