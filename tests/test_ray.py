@@ -137,3 +137,27 @@ def test_ray_command_parquet_and_errors(cluster: None, tmp_path: Path) -> None:
     assert code == 2 and "no column 'body'" in err
     assert not missing.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out"]
+
+
+def test_ray_command_joins_a_running_cluster(cluster: None, tmp_path: Path) -> None:
+    """``--address`` in a separate driver process, as on a real cluster."""
+    import subprocess
+    import sys
+
+    texts = ["義(yì)無反顧", "干净", None]
+    path = tmp_path / "small.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)
+        ),
+        encoding="utf-8",
+    )
+    address = ray.get_runtime_context().gcs_address
+    target = tmp_path / "joined"
+    cmd = [sys.executable, "-m", "zhfix.cli", "ray", str(path), "--field", "text", "-q"]
+    result = subprocess.run(
+        [*cmd, "--address", address, "-o", str(target)], capture_output=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
+    rows = _read_dir(target)
+    assert [r["text"] for r in rows] == fix_batch(texts).to_pylist()

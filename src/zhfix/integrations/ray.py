@@ -287,8 +287,9 @@ def main(argv: list[str] | None = None, stderr: TextIO | None = None) -> int:
             num_cpus=actor_cpus(cpus, actors),
         )
         target = args.output
-        if _is_local(args.output):
+        if _is_local(args.output) and not str(args.address or "").startswith("ray://"):
             # Write beside the target and rename on success: no half-written output.
+            # (Through Ray Client the workers write on the cluster's machines instead.)
             parent = os.path.dirname(os.path.abspath(args.output))
             os.makedirs(parent, exist_ok=True)
             staging = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(args.output))
