@@ -8,6 +8,7 @@ character table (see :func:`original_step`).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -23,12 +24,40 @@ OPENCC_CONFIGS: dict[str, str] = {
 }
 
 
-@cache
-def converter(config: str) -> Any:
-    """The OpenCC converter for an OpenCC config name such as ``"t2s"``."""
-    import opencc
+#: Lone surrogates, which a Python str may hold but OpenCC (UTF-8 inside) refuses.
+_SURROGATES = re.compile(r"([\ud800-\udfff]+)")
 
-    return opencc.OpenCC(config)
+
+class Converter:
+    r"""An OpenCC converter that also takes text with lone surrogates.
+
+    Such text (say from ``bytes.decode(errors="surrogateescape")``) is converted
+    piece by piece between the surrogates, which are kept as they are.
+
+    >>> Converter("t2s").convert("\ud800臺風")
+    '\ud800台风'
+    """
+
+    def __init__(self, config: str) -> None:
+        import opencc
+
+        self.config = config
+        self._opencc: Any = opencc.OpenCC(config)
+
+    def convert(self, text: str) -> str:
+        if not _SURROGATES.search(text):
+            return str(self._opencc.convert(text))
+        pieces = _SURROGATES.split(text)
+        # re.split with a group: the surrogate runs stand at the odd indices.
+        return "".join(
+            piece if i % 2 else str(self._opencc.convert(piece)) for i, piece in enumerate(pieces)
+        )
+
+
+@cache
+def converter(config: str) -> Converter:
+    """The converter for an OpenCC config name such as ``"t2s"``."""
+    return Converter(config)
 
 
 def convert(text: str, script: str) -> str:
@@ -37,7 +66,7 @@ def convert(text: str, script: str) -> str:
     >>> convert("臺風過後", "simplified")
     '台风过后'
     """
-    return str(converter(OPENCC_CONFIGS[script]).convert(text))
+    return converter(OPENCC_CONFIGS[script]).convert(text)
 
 
 def _diff_edits(old: str, new: str, config: str, confidence: float = 1.0) -> list[Edit]:
