@@ -56,7 +56,7 @@ from typing import Any
 from zhfix.chars import HAN
 from zhfix.config import DEFAULT_CONFIG, FixConfig
 from zhfix.explain import Edit, Step, apply_edits
-from zhfix.pipeline import register
+from zhfix.pipeline import GateTest, first_class_test, register
 
 # --- Thresholds -------------------------------------------------------------
 # Set on the clean corpus (zh_hans.dev.txt, zh_hant.dev.txt: no line may change)
@@ -138,6 +138,13 @@ GATE = re.compile(
     + "|".join(f"(?<=[{HAN}]{f'[{_PLAIN}]' * k}.)" for k in range(6))
     + ")"
     f"|[{ZHUYIN_LETTERS}\u02d9](?<=[{HAN}].)"
+)
+#: The gate's answer from a scan led by one class, the union of the classes
+#: its branches start with: three times faster than the alternation
+#: (zh_hans.dev, line by line).
+gate_test: GateTest = first_class_test(
+    f"{re.escape(OPEN_BRACKETS)}{TONE_LETTERS}{COMBINING_TONES}{ZHUYIN_LETTERS}\u02d9",
+    GATE.pattern,
 )
 
 # Like the gate, these start at the rarer character and look back for the Han
@@ -671,7 +678,7 @@ def _edit(text: str, c: Candidate) -> Edit:
     )
 
 
-@register("annotations", switch="fix_annotations", gate=GATE)
+@register("annotations", switch="fix_annotations", gate=GATE, test=gate_test)
 def remove_annotations(text: str, config: FixConfig) -> Step | None:
     """Remove leaked reading annotations; keep glosses (see the module docstring)."""
     bracketed = list(bracketed_candidates(text))

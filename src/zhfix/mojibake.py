@@ -65,7 +65,7 @@ from zhfix.chars import is_han
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step, apply_edits
 from zhfix.lm import Model, model, segment_logprob
-from zhfix.pipeline import register
+from zhfix.pipeline import GateTest, first_class_test, register
 
 # --- the damage this module knows --------------------------------------------
 
@@ -1115,11 +1115,19 @@ def _big5_as_gbk_pattern() -> str:
     character in 38 of 99k clean lines and in 80 % of damaged spans of four to
     six Han characters (the rare-pair gate finds most of the others).
     """
+    symbols = _big5_symbols()
+    return f"{_BIG5_HAN}[{symbols}]|[{symbols}]{_BIG5_HAN}"
+
+
+_BIG5_HAN = "[\u4e00-\u9fff]"
+
+
+def _big5_symbols() -> str:
+    """The body of a regex class: the symbols of :func:`_big5_as_gbk_pattern`."""
     gbk = DOUBLE_BYTE_READERS["gbk"]
     symbols = _decodings(range(0xA4, 0xA9), range(0xA1, 0xFF), gbk)[1:-1]
     symbols += _decodings(range(0xA8, 0xAA), range(0x40, 0xA1), gbk)[1:-1]
-    han = "[\u4e00-\u9fff]"
-    return f"{han}[{symbols}]|[{symbols}]{han}"
+    return symbols
 
 
 def _short_pattern() -> str:
@@ -1129,13 +1137,17 @@ def _short_pattern() -> str:
     return f"\\A[^\\n]{{0,{SHORT_REACH}}}{rare}[^\\n]{{0,{SHORT_REACH}}}\\Z"
 
 
+#: What decoding errors leave: U+FFFD, private-use characters, C1 controls.
+_DECODING_ERRORS = "\ufffd\ue000-\uf8ff\x80-\x9f"
+
+
 def _gate() -> re.Pattern[str]:
     """Two rare characters close together, a signature of a GBK reader, a
     short text with a rare character, or what decoding errors leave."""
     rare = _rare_class()
     return re.compile(
         f"{rare}.{{0,{GATE_GAP}}}{rare}|{GBK_READER_SIGNATURES}|{_short_pattern()}"
-        "|[\ufffd\ue000-\uf8ff\x80-\x9f]"
+        f"|[{_DECODING_ERRORS}]"
     )
 
 
@@ -1146,6 +1158,42 @@ UTF8_AS_GBK_RE = re.compile(UTF8_AS_GBK)
 GBK_READER_RE = re.compile(GBK_READER_SIGNATURES)
 SHORT_RE = re.compile(_short_pattern())
 GATE = _gate()
+#: Longest text :data:`SHORT_RE` can match.
+_SHORT_MAX = 2 * SHORT_REACH + 1
+
+
+def _fast_gate() -> GateTest:
+    """The gate less its short-text branch, with every branch led by a class.
+
+    The Big5 branch ``Han symbol`` is turned round to start at the symbol
+    (a lookbehind finds the Han character), so that every match starts with a
+    rare character, the first character of a UTF-8-as-GBK triple, a Big5
+    symbol or a decoding error: :func:`first_class_test` then scans clean text
+    about eight times faster than :data:`GATE` (zh_hans.dev, line by line).
+    """
+    rare = _rare_class()
+    symbols = _big5_symbols()
+    lead = _decodings(range(0xE3, 0xEA), range(0x80, 0xC0), DOUBLE_BYTE_READERS["gbk"])
+    big5 = f"[{symbols}](?<={_BIG5_HAN}.)|[{symbols}]{_BIG5_HAN}"
+    pattern = (
+        f"{rare}.{{0,{GATE_GAP}}}{rare}|{UTF8_AS_GBK}|{big5}|[{_DECODING_ERRORS}]"
+    )
+    first = rare[1:-1] + lead[1:-1] + symbols + _DECODING_ERRORS
+    return first_class_test(first, pattern)
+
+
+_FAST_GATE = _fast_gate()
+
+
+def gate_test(text: str) -> bool:
+    """Whether :data:`GATE` finds anything in ``text``, answered faster.
+
+    >>> gate_test("上传失败，原因：鏂囦欢"), gate_test("上传失败。")
+    (True, False)
+    """
+    if len(text) <= _SHORT_MAX and SHORT_RE.search(text):
+        return True
+    return _FAST_GATE(text)
 
 #: One rare character (see :data:`RARE_LOGPROB`).
 RARE_RE = re.compile(_rare_class())
@@ -1203,7 +1251,7 @@ def _line_spans(text: str) -> Iterator[tuple[int, int]]:
         start = e
 
 
-@register("mojibake", switch="fix_mojibake", gate=GATE)
+@register("mojibake", switch="fix_mojibake", gate=GATE, test=gate_test)
 def fix_mojibake(text: str, config: FixConfig) -> Step | None:
     """Repair CJK mojibake span by span; see the module docstring."""
     edits: list[Edit] = []

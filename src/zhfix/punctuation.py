@@ -35,7 +35,7 @@ from typing import Any, TypedDict
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import register
+from zhfix.pipeline import GateTest, first_class_test, register
 
 #: ASCII mark → the fullwidth mark NFKC flattened into it.
 FULLWIDTH: dict[str, str] = {
@@ -56,6 +56,11 @@ _SPACED_PAREN = re.compile(r"\S \(|\) \S")
 
 #: Finds every ASCII mark next to a Han character: the fixer edits nothing else.
 GATE = re.compile(f"[{HAN}][,;:?!()]|[,;:?!()][{HAN}]")
+#: The gate's answer from a scan led by the marks: four times faster on
+#: Chinese text than trying a Han class at every character (zh_hans.dev).
+gate_test: GateTest = first_class_test(
+    ",;:?!()", f"[,;:?!()](?:(?<=[{HAN}].)|(?=[{HAN}]))"
+)
 
 #: Spans whose punctuation is never touched: URLs and e-mail addresses, code in
 #: backticks, HTML entities (``&nbsp;``), printf / Python / brace placeholders
@@ -292,6 +297,26 @@ def judge(normalized: bool, authored: list[str], tight: dict[str, int], kept: in
     return commas >= MIN_COMMAS_WITH_KEPT or (commas >= 1 and others >= 1)
 
 
+def _early_decline(line: str) -> str | None:
+    """Why :func:`judge` rejects ``line`` whatever its tight marks, if it does.
+
+    Most clean paragraphs with an ASCII mark beside Han are rejected by the
+    cheap vetoes of :func:`judge` (not NFKC-normalised, typed-ASCII signs, or
+    neither a ``?``/``!`` nor a kept fullwidth mark), which need no count of
+    tight marks; the reason is the one :func:`_declined_reason` gives.
+
+    >>> _early_decline("文件, 目录"), _early_decline("然而,学习它?")
+    ('authored_ascii', None)
+    """
+    if not unicodedata.is_normalized("NFKC", line):
+        return "not_nfkc_normalized"
+    if any(rx.search(line) for rx in _AUTHORED_ASCII.values()):
+        return "authored_ascii"
+    if "?" not in line and "!" not in line and not _KEPT_CJK.search(line):
+        return "too_few_marks"
+    return None
+
+
 def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Signals]:
     """The edits for one paragraph (none unless it looks flattened), and why."""
     signals = paragraph_signals(line)
@@ -318,7 +343,7 @@ def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Si
     return edits, signals
 
 
-@register("punctuation", switch="restore_punctuation", gate=GATE)
+@register("punctuation", switch="restore_punctuation", gate=GATE, test=gate_test)
 def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     """Restore ``，；：？！（）`` in paragraphs that show NFKC flattening.
 
@@ -338,6 +363,11 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     for index, line in enumerate(text.splitlines(keepends=True)):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if GATE.search(body):
+            early = _early_decline(body)
+            if early is not None:
+                declined[early] += 1
+                offset += len(line)
+                continue
             found, signals = _paragraph_edits(body, offset, index)
             if found:
                 restored.append({"paragraph": index, **signals, "edits": len(found)})

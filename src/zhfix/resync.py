@@ -515,7 +515,17 @@ def _islands(line: str) -> list[tuple[int, int]]:
     return spans
 
 
-@register("resync", switch="fix_resync", gate=GATE)
+def gate_test(text: str) -> bool:
+    """Whether :data:`GATE` finds anything: never without a ``?``, which a
+    substring test finds far faster than the regex scans.
+
+    >>> gate_test("中?文"), gate_test("中文")
+    (True, False)
+    """
+    return "?" in text and GATE.search(text) is not None
+
+
+@register("resync", switch="fix_resync", gate=GATE, test=gate_test)
 def fix_resync(text: str, config: FixConfig) -> Step | None:
     """Re-read islands of text that a chunked GBK decoder read one byte off.
 
@@ -531,6 +541,9 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
     pos = 0
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
+        if "?" not in body:  # no island (the gate needs a "?"): skip the scan
+            pos += len(line)
+            continue
         for start, end in _islands(body):
             island = body[start:end]
             prev = body[start - 1] if start else ""
