@@ -28,8 +28,9 @@ from zhfix.explain import ExplainedText, Finding, Step, apply_edits
 
 FixerFunc = Callable[[str, FixConfig], "Step | None"]
 DetectorFunc = Callable[[str, FixConfig], "list[Finding]"]
-#: Whether a gate finds something in a text: ``gate.search(text) is not None``.
-GateTest = Callable[[str], bool]
+#: Whether a gate finds something in a text: true exactly when
+#: ``gate.search(text)`` is (a bound ``search`` method is one).
+GateTest = Callable[[str], object]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Fixer:
     #: Finds nothing in text the fixer cannot change.
     gate: re.Pattern[str]
     func: FixerFunc
-    #: Answers as ``gate.search(text) is not None`` does, only faster.
+    #: Answers as ``gate.search(text)`` does (true or false), only faster.
     test: GateTest
 
 
@@ -72,17 +73,15 @@ FIXER_MODULES: tuple[str, ...] = (
 )
 
 
-def gate_test(gate: re.Pattern[str]) -> GateTest:
-    """The plain test of a gate: does it find anything?
+def first_class_pattern(first: str, pattern: str) -> re.Pattern[str]:
+    """``pattern`` led by the class ``[first]``, with which every match of
+    ``pattern`` must start; a match is found at the same start, one character
+    long (see :func:`first_class_test`).
 
-    >>> gate_test(re.compile("[?]"))("why?")
-    True
+    >>> [m.start() for m in first_class_pattern("?!", "[?!]$|[?]x").finditer("a?x?")]
+    [1, 3]
     """
-
-    def test(text: str) -> bool:
-        return gate.search(text) is not None
-
-    return test
+    return re.compile(f"[{first}](?<=(?=(?:{pattern})).)")
 
 
 def first_class_test(first: str, pattern: str) -> GateTest:
@@ -94,16 +93,11 @@ def first_class_test(first: str, pattern: str) -> GateTest:
     straight to that class's characters.  The lookbehind steps back over the
     character found and tries ``pattern`` from it.
 
-    >>> test = first_class_test("?!", "[?!]$|\\?x")
-    >>> test("a?x b"), test("a? b"), test("why!")
+    >>> test = first_class_test("?!", "[?!]$|[?]x")
+    >>> bool(test("a?x b")), bool(test("a? b")), bool(test("why!"))
     (True, False, True)
     """
-    rx = re.compile(f"[{first}](?<=(?=(?:{pattern})).)")
-
-    def test(text: str) -> bool:
-        return rx.search(text) is not None
-
-    return test
+    return first_class_pattern(first, pattern).search
 
 
 def register(
@@ -111,15 +105,15 @@ def register(
 ) -> Callable[[FixerFunc], FixerFunc]:
     """Register a fixer under ``name``; used as a decorator by the fixer modules.
 
-    ``test``, when given, must answer exactly as ``gate.search`` does (see
-    tests/test_properties.py); it only makes the answer cheaper.
+    ``test``, when given, must answer exactly as ``gate.search`` does; it
+    only makes the answer cheaper.
     """
 
     def deco(func: FixerFunc) -> FixerFunc:
         if name not in FIXER_ORDER:
             raise ValueError(f"fixer {name!r} has no place in FIXER_ORDER")
         FIXERS[name] = Fixer(
-            name=name, switch=switch, gate=gate, func=func, test=test or gate_test(gate)
+            name=name, switch=switch, gate=gate, func=func, test=test or gate.search
         )
         return func
 
@@ -165,6 +159,27 @@ def _enabled(config: FixConfig) -> tuple[Fixer, ...]:
     )
 
 
+#: :func:`_enabled` by the identity of the config (kept alive by the entry, so
+#: that its id is not reused): hashing a config costs more than testing the
+#: gates on a typical line.
+_ENABLED_BY_ID: dict[int, tuple[FixConfig, tuple[Fixer, ...]]] = {}
+
+#: Entries of :data:`_ENABLED_BY_ID` kept at most (it is emptied when full).
+_ENABLED_BY_ID_SIZE = 64
+
+
+def _enabled_fixers(config: FixConfig) -> tuple[Fixer, ...]:
+    """:func:`_enabled`, looked up by identity first."""
+    entry = _ENABLED_BY_ID.get(id(config))
+    if entry is not None and entry[0] is config:
+        return entry[1]
+    fixers = _enabled(config)
+    if len(_ENABLED_BY_ID) >= _ENABLED_BY_ID_SIZE:
+        _ENABLED_BY_ID.clear()
+    _ENABLED_BY_ID[id(config)] = (config, fixers)
+    return fixers
+
+
 def run(text: str, config: FixConfig) -> ExplainedText:
     """Run every enabled fixer until the text stops changing, then convert the script."""
     if not isinstance(text, str):
@@ -173,16 +188,16 @@ def run(text: str, config: FixConfig) -> ExplainedText:
             "decode bytes first (or use zhfix.fix_bytes when it is available)"
         )
     steps: list[Step] = []
-    fixers = _enabled(config)
+    fixers = _enabled_fixers(config)
     # Each gate is tested once on the input; the answers hold until a fixer
     # changes the text, and then each gate is tested again before its fixer.
-    hits = {fixer.name for fixer in fixers if fixer.test(text)}
-    if hits:
+    hits = [fixer.test(text) for fixer in fixers]
+    if any(hits):
         fresh = True  # the text is the input the answers in ``hits`` are about
         for _ in range(config.max_rounds):
             changed = False
-            for fixer in fixers:
-                if not (fixer.name in hits if fresh else fixer.test(text)):
+            for index, fixer in enumerate(fixers):
+                if not (hits[index] if fresh else fixer.test(text)):
                     continue
                 step = fixer.func(text, config)
                 if step is None or not step.edits:

@@ -35,7 +35,7 @@ from typing import Any, TypedDict
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import GateTest, first_class_test, register
+from zhfix.pipeline import first_class_pattern, register
 
 #: ASCII mark → the fullwidth mark NFKC flattened into it.
 FULLWIDTH: dict[str, str] = {
@@ -56,11 +56,10 @@ _SPACED_PAREN = re.compile(r"\S \(|\) \S")
 
 #: Finds every ASCII mark next to a Han character: the fixer edits nothing else.
 GATE = re.compile(f"[{HAN}][,;:?!()]|[,;:?!()][{HAN}]")
-#: The gate's answer from a scan led by the marks: four times faster on
+#: The gate led by the marks, each match one mark long: four times faster on
 #: Chinese text than trying a Han class at every character (zh_hans.dev).
-gate_test: GateTest = first_class_test(
-    ",;:?!()", f"[,;:?!()](?:(?<=[{HAN}].)|(?=[{HAN}]))"
-)
+_FAST_GATE = first_class_pattern(",;:?!()", f"[,;:?!()](?:(?<=[{HAN}].)|(?=[{HAN}]))")
+gate_test = _FAST_GATE.search
 
 #: Spans whose punctuation is never touched: URLs and e-mail addresses, code in
 #: backticks, HTML entities (``&nbsp;``), printf / Python / brace placeholders
@@ -359,8 +358,20 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     edits: list[Edit] = []
     restored: list[dict[str, Any]] = []
     declined: Counter[str] = Counter()
+    # Where the gate finds a mark, in order: a line without one is skipped
+    # without a look (its Han neighbours cannot be line breaks).
+    hits = [m.start() for m in _FAST_GATE.finditer(text)]
+    if not hits:
+        return None
+    next_hit = 0
     offset = 0
     for index, line in enumerate(text.splitlines(keepends=True)):
+        end = offset + len(line)
+        if next_hit == len(hits) or hits[next_hit] >= end:
+            offset = end
+            continue
+        while next_hit < len(hits) and hits[next_hit] < end:
+            next_hit += 1
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if GATE.search(body):
             early = _early_decline(body)
