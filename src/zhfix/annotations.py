@@ -56,7 +56,7 @@ from typing import Any
 from zhfix.chars import HAN
 from zhfix.config import DEFAULT_CONFIG, FixConfig
 from zhfix.explain import Edit, Step, apply_edits
-from zhfix.pipeline import GateTest, first_class_test, register
+from zhfix.pipeline import GateTest, Lead, first_class_test, register
 
 # --- Thresholds -------------------------------------------------------------
 # Set on the clean corpus (zh_hans.dev.txt, zh_hant.dev.txt: no line may change)
@@ -142,10 +142,11 @@ GATE = re.compile(
 #: The gate's answer from a scan led by one class, the union of the classes
 #: its branches start with: three times faster than the alternation
 #: (zh_hans.dev, line by line).
-gate_test: GateTest = first_class_test(
+LEAD = Lead(
     f"{re.escape(OPEN_BRACKETS)}{TONE_LETTERS}{COMBINING_TONES}{ZHUYIN_LETTERS}\u02d9",
     GATE.pattern,
 )
+gate_test: GateTest = first_class_test(LEAD.first, LEAD.pattern)
 
 # Like the gate, these start at the rarer character and look back for the Han
 # character (at ``m.start() - 1``).
@@ -678,7 +679,7 @@ def _edit(text: str, c: Candidate) -> Edit:
     )
 
 
-@register("annotations", switch="fix_annotations", gate=GATE, test=gate_test)
+@register("annotations", switch="fix_annotations", gate=GATE, test=gate_test, lead=LEAD)
 def remove_annotations(text: str, config: FixConfig) -> Step | None:
     """Remove leaked reading annotations; keep glosses (see the module docstring)."""
     bracketed = list(bracketed_candidates(text))

@@ -37,7 +37,7 @@ from zhfix.bytesdecode import best_decoding
 from zhfix.chars import han_count
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import GateTest, first_class_test, register
+from zhfix.pipeline import GateTest, Lead, first_class_test, register
 
 #: The codec through which UTF-8 bytes were misread: Windows-1252 with its five
 #: undefined bytes passed through as C1 controls (ftfy's "sloppy" variant).
@@ -92,7 +92,8 @@ def _gate_pattern() -> str:
 GATE = re.compile(_gate_pattern())
 #: The gate's answer from a scan led by one class (every match starts with a
 #: lead byte read as Latin-1): twice as fast on Chinese text.
-gate_test: GateTest = first_class_test("\u00c2-\u00f4", _gate_pattern())
+LEAD = Lead("\u00c2-\u00f4", _gate_pattern())
+gate_test: GateTest = first_class_test(LEAD.first, LEAD.pattern)
 
 #: Characters that end a span given to ftfy: line breaks and anything from the
 #: CJK blocks up (CJK punctuation, kana, Han, Hangul, fullwidth forms).
@@ -271,7 +272,7 @@ def _span_edits(text: str, start: int, end: int) -> list[Edit]:
     return edits
 
 
-@register("latin_mojibake", switch="fix_latin_mojibake", gate=GATE, test=gate_test)
+@register("latin_mojibake", switch="fix_latin_mojibake", gate=GATE, test=gate_test, lead=LEAD)
 def fix_latin_mojibake(text: str, config: FixConfig) -> Step | None:
     """Repair Latin-family mojibake in the spans that show it, through ftfy.
 

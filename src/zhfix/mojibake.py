@@ -65,7 +65,7 @@ from zhfix.chars import is_han
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step, apply_edits
 from zhfix.lm import Model, model, segment_logprob
-from zhfix.pipeline import first_class_pattern, register
+from zhfix.pipeline import Lead, first_class_pattern, register
 
 # --- the damage this module knows --------------------------------------------
 
@@ -1162,7 +1162,7 @@ GATE = _gate()
 _SHORT_MAX = 2 * SHORT_REACH + 1
 
 
-def _fast_gate() -> re.Pattern[str]:
+def _lead() -> Lead:
     """The gate less its short-text branch, with every branch led by a class.
 
     The Big5 branch ``Han symbol`` is turned round to start at the symbol
@@ -1181,10 +1181,12 @@ def _fast_gate() -> re.Pattern[str]:
         f"{rare}.{{0,{GATE_GAP}}}{rare}|{UTF8_AS_GBK}|{big5}|[{_DECODING_ERRORS}]"
     )
     first = rare[1:-1] + lead[1:-1] + symbols + _DECODING_ERRORS
-    return first_class_pattern(first, pattern)
+    return Lead(first, pattern, short=_SHORT_MAX)
 
 
-_FAST_GATE = _fast_gate()
+#: The gate less its short-text branch, led by one class (see :func:`_lead`).
+LEAD = _lead()
+_FAST_GATE = first_class_pattern(LEAD.first, LEAD.pattern)
 
 
 def gate_test(text: str) -> bool:
@@ -1261,7 +1263,7 @@ def _line_spans(text: str) -> Iterator[tuple[int, int]]:
         start = e
 
 
-@register("mojibake", switch="fix_mojibake", gate=GATE, test=gate_test)
+@register("mojibake", switch="fix_mojibake", gate=GATE, test=gate_test, lead=LEAD)
 def fix_mojibake(text: str, config: FixConfig) -> Step | None:
     """Repair CJK mojibake span by span; see the module docstring."""
     edits: list[Edit] = []

@@ -7,9 +7,12 @@ registered with the :class:`FixConfig` switch that enables it and a compiled
 called.  A fixer may also register a *test*, a faster function that answers
 exactly as ``gate.search`` does (a regex that starts with a small class of
 trigger characters scans clean Chinese text several times faster than one that
-starts with a Han character, or than an alternation of classes).  Clean text
-costs one fast test per enabled fixer; a union regex of all gates would scan
-once, but as an alternation it scans slower than the tests put together.
+starts with a Han character, or than an alternation of classes), and a
+:class:`Lead`, a pattern led by such a class that finds something wherever the
+gate does.  When every enabled fixer has a lead, one scan of their union
+(itself led by one class) screens the text: clean text costs that one scan, as
+a union of the gates themselves would, but the gates are alternations and
+would scan several times slower.
 Fixers run in :data:`FIXER_ORDER`, and the loop repeats until a round changes
 nothing (at most ``config.max_rounds`` rounds).  Script conversion runs once,
 after all repairs.
@@ -45,6 +48,8 @@ class Fixer:
     func: FixerFunc
     #: Answers as ``gate.search(text)`` does (true or false), only faster.
     test: GateTest
+    #: Finds something wherever the gate does (see :class:`Lead`), or None.
+    lead: Lead | None = None
 
 
 FIXERS: dict[str, Fixer] = {}
@@ -100,20 +105,37 @@ def first_class_test(first: str, pattern: str) -> GateTest:
     return first_class_pattern(first, pattern).search
 
 
+@dataclass(frozen=True)
+class Lead:
+    """A screen for a gate: in a text of more than ``short`` characters, the
+    gate finds something only if ``pattern`` does, and every match of
+    ``pattern`` starts with a character of the class ``[first]``."""
+
+    first: str
+    pattern: str
+    short: int = 0
+
+
 def register(
-    name: str, switch: str, gate: re.Pattern[str], test: GateTest | None = None
+    name: str,
+    switch: str,
+    gate: re.Pattern[str],
+    test: GateTest | None = None,
+    lead: Lead | None = None,
 ) -> Callable[[FixerFunc], FixerFunc]:
     """Register a fixer under ``name``; used as a decorator by the fixer modules.
 
     ``test``, when given, must answer exactly as ``gate.search`` does; it
-    only makes the answer cheaper.
+    only makes the answer cheaper.  ``lead`` (see :class:`Lead`) lets the
+    pipeline screen a text for all fixers at once.
     """
 
     def deco(func: FixerFunc) -> FixerFunc:
         if name not in FIXER_ORDER:
             raise ValueError(f"fixer {name!r} has no place in FIXER_ORDER")
         FIXERS[name] = Fixer(
-            name=name, switch=switch, gate=gate, func=func, test=test or gate.search
+            name=name, switch=switch, gate=gate, func=func, test=test or gate.search,
+            lead=lead,
         )
         return func
 
@@ -159,25 +181,47 @@ def _enabled(config: FixConfig) -> tuple[Fixer, ...]:
     )
 
 
-#: :func:`_enabled` by the identity of the config (kept alive by the entry, so
-#: that its id is not reused): hashing a config costs more than testing the
-#: gates on a typical line.
-_ENABLED_BY_ID: dict[int, tuple[FixConfig, tuple[Fixer, ...]]] = {}
+@dataclass(frozen=True)
+class _Screen:
+    """One scan for all enabled fixers: in a text of more than ``short``
+    characters, no gate finds anything unless ``search`` does."""
+
+    search: GateTest
+    short: int
+
+
+@lru_cache(maxsize=64)
+def _screen(names: tuple[str, ...]) -> _Screen | None:
+    """The union of these fixers' leads, or None if one of them has none."""
+    leads = [FIXERS[name].lead for name in names]
+    if not leads or any(lead is None for lead in leads):
+        return None
+    known = [lead for lead in leads if lead is not None]
+    first = "".join(lead.first for lead in known)
+    pattern = "|".join(f"(?:{lead.pattern})" for lead in known)
+    return _Screen(first_class_pattern(first, pattern).search, max(lead.short for lead in known))
+
+
+#: What :func:`_enabled_fixers` found, by the identity of the config (kept
+#: alive by the entry, so that its id is not reused): hashing a config costs
+#: more than screening a typical line.
+_ENABLED_BY_ID: dict[int, tuple[FixConfig, tuple[Fixer, ...], _Screen | None]] = {}
 
 #: Entries of :data:`_ENABLED_BY_ID` kept at most (it is emptied when full).
 _ENABLED_BY_ID_SIZE = 64
 
 
-def _enabled_fixers(config: FixConfig) -> tuple[Fixer, ...]:
-    """:func:`_enabled`, looked up by identity first."""
+def _enabled_fixers(config: FixConfig) -> tuple[tuple[Fixer, ...], _Screen | None]:
+    """The enabled fixers in order and their screen, looked up by identity first."""
     entry = _ENABLED_BY_ID.get(id(config))
     if entry is not None and entry[0] is config:
-        return entry[1]
+        return entry[1], entry[2]
     fixers = _enabled(config)
+    screen = _screen(tuple(f.name for f in fixers))
     if len(_ENABLED_BY_ID) >= _ENABLED_BY_ID_SIZE:
         _ENABLED_BY_ID.clear()
-    _ENABLED_BY_ID[id(config)] = (config, fixers)
-    return fixers
+    _ENABLED_BY_ID[id(config)] = (config, fixers, screen)
+    return fixers, screen
 
 
 def run(text: str, config: FixConfig) -> ExplainedText:
@@ -188,10 +232,14 @@ def run(text: str, config: FixConfig) -> ExplainedText:
             "decode bytes first (or use zhfix.fix_bytes when it is available)"
         )
     steps: list[Step] = []
-    fixers = _enabled_fixers(config)
-    # Each gate is tested once on the input; the answers hold until a fixer
-    # changes the text, and then each gate is tested again before its fixer.
-    hits = [fixer.test(text) for fixer in fixers]
+    fixers, screen = _enabled_fixers(config)
+    # Each gate is tested once on the input (unless the screen rules them all
+    # out); the answers hold until a fixer changes the text, and then each
+    # gate is tested again before its fixer.
+    if screen is not None and len(text) > screen.short and not screen.search(text):
+        hits = []
+    else:
+        hits = [fixer.test(text) for fixer in fixers]
     if any(hits):
         fresh = True  # the text is the input the answers in ``hits`` are about
         for _ in range(config.max_rounds):

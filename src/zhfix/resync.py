@@ -35,7 +35,7 @@ from zhfix import lm
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import register
+from zhfix.pipeline import Lead, register
 
 #: A byte whose value is unknown (lost in a ``?``).
 UNK = -1
@@ -525,7 +525,14 @@ def gate_test(text: str) -> bool:
     return "?" in text and GATE.search(text) is not None
 
 
-@register("resync", switch="fix_resync", gate=GATE, test=gate_test)
+#: The gate turned round to start at the ``?`` (a lookbehind finds the
+#: character before it): it finds something wherever the gate does.
+LEAD = Lead(
+    "?", f"\\?(?<=[^\\x00-\\x7f].)|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)"
+)
+
+
+@register("resync", switch="fix_resync", gate=GATE, test=gate_test, lead=LEAD)
 def fix_resync(text: str, config: FixConfig) -> Step | None:
     """Re-read islands of text that a chunked GBK decoder read one byte off.
 
