@@ -237,10 +237,10 @@ def run(text: str, config: FixConfig) -> ExplainedText:
     # out); the answers hold until a fixer changes the text, and then each
     # gate is tested again before its fixer.
     if screen is not None and len(text) > screen.short and not screen.search(text):
-        hits = []
+        hits: list[object] = []  # no gate finds anything: clean text ends here
     else:
         hits = [fixer.test(text) for fixer in fixers]
-    if any(hits):
+    if hits and any(hits):
         fresh = True  # the text is the input the answers in ``hits`` are about
         for _ in range(config.max_rounds):
             changed = False

@@ -317,6 +317,19 @@ def _early_decline(line: str) -> str | None:
     return None
 
 
+def _declined_early(line: str) -> bool:
+    """Whether :func:`_early_decline` has a reason, cheapest test first.
+
+    The reason itself only matters when another paragraph is restored, so it
+    is asked for then; the Han-led typed-ASCII patterns come last.
+    """
+    if not unicodedata.is_normalized("NFKC", line):
+        return True
+    if "?" not in line and "!" not in line and not _KEPT_CJK.search(line):
+        return True
+    return any(rx.search(line) for rx in _AUTHORED_ASCII.values())
+
+
 def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Signals]:
     """The edits for one paragraph (none unless it looks flattened), and why."""
     signals = paragraph_signals(line)
@@ -359,6 +372,7 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     edits: list[Edit] = []
     restored: list[dict[str, Any]] = []
     declined: Counter[str] = Counter()
+    declined_early: list[str] = []  # paragraphs whose reason is asked for at the end
     # Where the gate finds a mark, in order: a line without one is skipped
     # without a look (its Han neighbours cannot be line breaks).
     hits = [m.start() for m in _FAST_GATE.finditer(text)]
@@ -375,9 +389,8 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
             next_hit += 1
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if GATE.search(body):
-            early = _early_decline(body)
-            if early is not None:
-                declined[early] += 1
+            if _declined_early(body):
+                declined_early.append(body)
                 offset += len(line)
                 continue
             found, signals = _paragraph_edits(body, offset, index)
@@ -389,6 +402,8 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
         offset += len(line)
     if not edits:
         return None
+    for body in declined_early:
+        declined[_early_decline(body) or "too_few_marks"] += 1
     evidence = {"paragraphs": restored, "declined": dict(sorted(declined.items()))}
     return Step("punctuation", tuple(edits), evidence)
 

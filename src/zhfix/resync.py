@@ -25,10 +25,11 @@ island as it stands by :data:`RESYNC_MARGIN`.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from zhfix import lm
@@ -492,6 +493,26 @@ def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, li
     return repaired, best_score - identity, events
 
 
+#: Islands whose readings :func:`_reread` keeps: a whole text is read again
+#: in each round of the pipeline, and an island seldom changes.
+ISLAND_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=ISLAND_CACHE_SIZE)
+def _cached_island(text: str, prev: str, following: str) -> tuple[str, float, list[Any]] | None:
+    return _decode_island(text, prev, following)
+
+
+def _reread(text: str, prev: str, following: str) -> tuple[str, float, list[Any]] | None:
+    """:func:`_decode_island`, cached; the events are copied, as they become
+    evidence of a step that its reader may change."""
+    result = _cached_island(text, prev, following)
+    if result is None:
+        return None
+    repaired, margin, events = result
+    return repaired, margin, copy.deepcopy(events)
+
+
 def _islands(line: str) -> list[tuple[int, int]]:
     """Windows of ``line`` around suspicious ``?``, merged when they overlap."""
     spans: list[tuple[int, int]] = []
@@ -555,7 +576,7 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
             island = body[start:end]
             prev = body[start - 1] if start else ""
             following = body[end] if end < len(body) else ""
-            result = _decode_island(island, prev, following)
+            result = _reread(island, prev, following)
             if result is not None:
                 repaired, margin, events = result
                 found.append((pos + start, island, repaired, margin, events))
