@@ -39,11 +39,13 @@ def default_file() -> Path:
 
 
 def forget_lines() -> None:
-    """Empty zhfix's cache of per-line results, so that no pass reuses the
-    work of the one before on the same lines (the data tables stay loaded)."""
-    from zhfix import mojibake
+    """Empty zhfix's caches of per-line results (mojibake lines, resync
+    islands), so that no pass reuses the work of the one before on the same
+    lines; the data tables stay loaded."""
+    from zhfix import mojibake, resync
 
     mojibake._line_repairs.cache_clear()
+    resync._cached_island.cache_clear()
 
 
 def timed(work: Callable[[], object], passes: int) -> tuple[float, float]:
