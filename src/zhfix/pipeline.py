@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from zhfix.config import FixConfig
 from zhfix.explain import ExplainedText, Finding, Step, apply_edits
@@ -114,6 +116,26 @@ class Lead:
     first: str
     pattern: str
     short: int = 0
+
+
+def lines_at(text: str, positions: Iterable[int]) -> Iterator[tuple[int, int, str]]:
+    r"""The lines of ``text.splitlines(keepends=True)`` that hold ``positions``
+    (ascending), each once: (index, offset, line).
+
+    A fixer that only looks at lines where its gate finds something visits
+    those, not every line of a long text (the line ends are summed in C).
+
+    >>> list(lines_at("ab\ncd\r\nef", [0, 1, 7]))
+    [(0, 0, 'ab\n'), (2, 7, 'ef')]
+    """
+    lines = text.splitlines(keepends=True)
+    ends = list(accumulate(map(len, lines)))
+    last = -1
+    for pos in positions:
+        index = bisect_right(ends, pos)
+        if index != last and index < len(lines):
+            last = index
+            yield index, ends[index] - len(lines[index]), lines[index]
 
 
 def register(

@@ -35,7 +35,7 @@ from typing import Any, TypedDict
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import Lead, first_class_pattern, register
+from zhfix.pipeline import Lead, first_class_pattern, lines_at, register
 
 #: ASCII mark → the fullwidth mark NFKC flattened into it.
 FULLWIDTH: dict[str, str] = {
@@ -373,25 +373,16 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     restored: list[dict[str, Any]] = []
     declined: Counter[str] = Counter()
     declined_early: list[str] = []  # paragraphs whose reason is asked for at the end
-    # Where the gate finds a mark, in order: a line without one is skipped
-    # without a look (its Han neighbours cannot be line breaks).
+    # Only lines where the gate finds a mark are looked at (the Han character
+    # beside a mark cannot be a line break).
     hits = [m.start() for m in _FAST_GATE.finditer(text)]
     if not hits:
         return None
-    next_hit = 0
-    offset = 0
-    for index, line in enumerate(text.splitlines(keepends=True)):
-        end = offset + len(line)
-        if next_hit == len(hits) or hits[next_hit] >= end:
-            offset = end
-            continue
-        while next_hit < len(hits) and hits[next_hit] < end:
-            next_hit += 1
+    for index, offset, line in lines_at(text, hits):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if GATE.search(body):
             if _declined_early(body):
                 declined_early.append(body)
-                offset += len(line)
                 continue
             found, signals = _paragraph_edits(body, offset, index)
             if found:
@@ -399,7 +390,6 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
                 edits.extend(found)
             else:
                 declined[_declined_reason(signals)] += 1
-        offset += len(line)
     if not edits:
         return None
     for body in declined_early:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -36,7 +37,7 @@ from zhfix import lm
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import Lead, register
+from zhfix.pipeline import Lead, lines_at, register
 
 #: A byte whose value is unknown (lost in a ``?``).
 UNK = -1
@@ -536,6 +537,14 @@ def _islands(line: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _question_marks(text: str) -> Iterator[int]:
+    """Where the ``?`` are in ``text``, in order."""
+    pos = text.find("?")
+    while pos >= 0:
+        yield pos
+        pos = text.find("?", pos + 1)
+
+
 def gate_test(text: str) -> bool:
     """Whether :data:`GATE` finds anything: never without a ``?``, which a
     substring test finds far faster than the regex scans.
@@ -566,12 +575,9 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
     '每個月的報告都很詳細。'
     """
     found: list[tuple[int, str, str, float, list[Any]]] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
+    # Only lines with a "?" can hold an island (the gate needs one).
+    for _, pos, line in lines_at(text, _question_marks(text)):
         body = line.rstrip("\r\n")
-        if "?" not in body:  # no island (the gate needs a "?"): skip the scan
-            pos += len(line)
-            continue
         for start, end in _islands(body):
             island = body[start:end]
             prev = body[start - 1] if start else ""
@@ -580,7 +586,6 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
             if result is not None:
                 repaired, margin, events = result
                 found.append((pos + start, island, repaired, margin, events))
-        pos += len(line)
     if not found or max(f[3] for f in found) < RESYNC_MARGIN:
         return None
     edits: list[Edit] = []
