@@ -506,8 +506,15 @@ def ruby_runs(text: str) -> Iterator[list[Candidate]]:
 # --- Deciding ---------------------------------------------------------------
 
 
+#: Up to this many characters, :func:`count_chars` scans the text once per
+#: character with ``str.count`` rather than once with a class regex: on the
+#: 7 MB of zh_hans.dev as one string, 13 characters cost 19 ms that way and
+#: 55 ms the other, 64 characters about 70 ms either way.
+MAX_COUNT_SCANS = 48
+
+
 def count_chars(text: str, chars: Iterable[str]) -> Counter[str]:
-    """How often each of ``chars`` occurs in ``text``, in one scan however many.
+    """How often each of ``chars`` occurs in ``text`` (those that do).
 
     >>> count_chars("团结，团圆", ["团", "圆", "花"])
     Counter({'团': 2, '圆': 1})
@@ -515,6 +522,8 @@ def count_chars(text: str, chars: Iterable[str]) -> Counter[str]:
     wanted = "".join(sorted(set(chars)))
     if not wanted:
         return Counter()
+    if len(wanted) <= MAX_COUNT_SCANS:
+        return Counter({ch: n for ch in wanted if (n := text.count(ch))})
     return Counter(re.findall(f"[{re.escape(wanted)}]", text))
 
 
