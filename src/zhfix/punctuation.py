@@ -373,23 +373,23 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     restored: list[dict[str, Any]] = []
     declined: Counter[str] = Counter()
     declined_early: list[str] = []  # paragraphs whose reason is asked for at the end
-    # Only lines where the gate finds a mark are looked at (the Han character
-    # beside a mark cannot be a line break).
+    # Only lines where the gate finds a mark are looked at, and the gate finds
+    # it in the paragraph too: the Han character beside a mark cannot be a
+    # line break, so both lie in the paragraph.
     hits = [m.start() for m in _FAST_GATE.finditer(text)]
     if not hits:
         return None
     for index, offset, line in lines_at(text, hits):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-        if GATE.search(body):
-            if _declined_early(body):
-                declined_early.append(body)
-                continue
-            found, signals = _paragraph_edits(body, offset, index)
-            if found:
-                restored.append({"paragraph": index, **signals, "edits": len(found)})
-                edits.extend(found)
-            else:
-                declined[_declined_reason(signals)] += 1
+        if _declined_early(body):
+            declined_early.append(body)
+            continue
+        found, signals = _paragraph_edits(body, offset, index)
+        if found:
+            restored.append({"paragraph": index, **signals, "edits": len(found)})
+            edits.extend(found)
+        else:
+            declined[_declined_reason(signals)] += 1
     if not edits:
         return None
     for body in declined_early:
