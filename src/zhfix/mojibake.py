@@ -957,14 +957,23 @@ def _layers_for(line: str) -> list[Layer]:
     return layers
 
 
-def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int, lm: Model) -> bool:
+def _promising(
+    line: str,
+    layer: Layer,
+    marks: list[int],
+    lo: int,
+    hi: int,
+    lm: Model,
+    scores: dict[tuple[int, int], float] | None = None,
+) -> bool:
     """A cheap look, before reading a stretch through a layer with a double-byte reader.
 
     A few characters around each rare character (at most :data:`MAX_PROBES`)
     are read through the layer: the rare character must come out inside valid
     characters, and the reading must score better per character than the text
     as it stands.  Clean text fails this almost always, so most layers are
-    skipped on most suspicious lines.
+    skipped on most suspicious lines.  ``scores`` keeps the score per
+    character of each stretch as it stands, the same for every layer.
     """
     if layer.read not in DOUBLE_BYTE_READERS:
         return True
@@ -996,8 +1005,13 @@ def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int, lm: 
             pos += size
         if not covered or not new:
             continue
-        old = line[a:b]
-        if lm.logprob("".join(new)) / len(new) > lm.logprob(old) / len(old):
+        if scores is None:
+            scores = {}
+        old_score = scores.get((a, b))
+        if old_score is None:
+            old = line[a:b]
+            old_score = scores[(a, b)] = lm.logprob(old) / len(old)
+        if lm.logprob("".join(new)) / len(new) > old_score:
             return True
     return False
 
@@ -1022,8 +1036,9 @@ def candidate_repairs(
     marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
     marks.sort()
     hi = len(line) if hi is None else hi
+    scores: dict[tuple[int, int], float] = {}
     for layer in layers:
-        if not _promising(line, layer, marks, lo, hi, lm):
+        if not _promising(line, layer, marks, lo, hi, lm, scores):
             continue
         for reading in _readings(line, layer, marks, lo, hi):
             reading = _inner(line, reading, depth)
