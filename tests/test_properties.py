@@ -86,3 +86,31 @@ def test_every_script_accepts_any_str(text: str) -> None:
     """Any str, lone surrogates included (OpenCC itself refuses them)."""
     for script in zhfix.config.SCRIPTS:
         assert isinstance(zhfix.fix_text(text, script=script), str)
+
+
+#: Text rich in what the gates look for, and in what their fast tests screen on.
+GATE_TEXT = st.text(
+    st.one_of(
+        st.sampled_from(list(COMMON_HAN[:60] + CJK_PUNCT)),
+        st.sampled_from(list("鏂囦欢涓婁紶ÓÃ»§²´æÔÚâ€™?()[]（）【】yìāǎàn12 ,;:!.\\x<>\"'")),
+        st.characters(),
+    ),
+    max_size=60,
+)
+
+
+@given(GATE_TEXT)
+@SETTINGS
+def test_fast_gate_tests_answer_as_the_gates(text: str) -> None:
+    """Each fixer's fast test and lead screen agree with its gate regex."""
+    import re
+
+    from zhfix import pipeline
+
+    pipeline._load_fixers()
+    for fixer in pipeline.FIXERS.values():
+        found = fixer.gate.search(text) is not None
+        assert bool(fixer.test(text)) == found, fixer.name
+        lead = fixer.lead
+        if found and lead is not None and len(text) > lead.short:
+            assert re.search(lead.pattern, text), fixer.name
