@@ -136,6 +136,24 @@ class ExplainedText:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
+def common_affixes(before: str, after: str) -> tuple[int, int]:
+    """Lengths of the longest common prefix and (non-overlapping) suffix.
+
+    Fixers that rewrite a span use it to shrink an edit to what changed.
+
+    >>> common_affixes("計劃??Q句", "計劃。換句")
+    (2, 1)
+    """
+    n = min(len(before), len(after))
+    a = 0
+    while a < n and before[a] == after[a]:
+        a += 1
+    b = 0
+    while b < n - a and before[-1 - b] == after[-1 - b]:
+        b += 1
+    return a, b
+
+
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply sorted, non-overlapping edits to ``text``.
 

@@ -36,7 +36,7 @@ from zhfix import lm
 from zhfix.bytesdecode import best_decoding
 from zhfix.chars import han_count
 from zhfix.config import FixConfig
-from zhfix.explain import Edit, Step
+from zhfix.explain import Edit, Step, common_affixes
 from zhfix.pipeline import GateTest, Lead, first_class_test, register
 
 #: The codec through which UTF-8 bytes were misread: Windows-1252 with its five
@@ -212,12 +212,7 @@ def _changes(before: str, after: str) -> list[tuple[int, int, str]]:
     """``(start, end, replacement)`` for each change from ``before`` to ``after``."""
     if len(before) > MAX_DIFF_CHARS:
         # One change from the first difference to the last.
-        i = 0
-        while i < min(len(before), len(after)) and before[i] == after[i]:
-            i += 1
-        j = 0
-        while j < min(len(before), len(after)) - i and before[-1 - j] == after[-1 - j]:
-            j += 1
+        i, j = common_affixes(before, after)
         return [(i, len(before) - j, after[i : len(after) - j])]
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     return [(a1, a2, after[b1:b2]) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]

@@ -36,7 +36,7 @@ from typing import Any
 from zhfix import lm
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
-from zhfix.explain import Edit, Step
+from zhfix.explain import Edit, Step, common_affixes
 from zhfix.pipeline import Lead, lines_at, register
 
 #: A byte whose value is unknown (lost in a ``?``).
@@ -592,13 +592,7 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
     for start, island, repaired, margin, events in found:
         if margin < RESYNC_MARGIN_CONFIRMED:
             continue
-        # Shrink the edit to the part that changed.
-        a = 0
-        while a < min(len(island), len(repaired)) and island[a] == repaired[a]:
-            a += 1
-        b = 0
-        while b < min(len(island), len(repaired)) - a and island[-1 - b] == repaired[-1 - b]:
-            b += 1
+        a, b = common_affixes(island, repaired)  # shrink the edit to what changed
         before = island[a : len(island) - b]
         after = repaired[a : len(repaired) - b]
         confidence = 1.0 / (1.0 + math.exp(-(margin - RESYNC_MARGIN_CONFIRMED)))
