@@ -18,7 +18,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import random
 import re
@@ -39,12 +38,7 @@ _HAN = re.compile("[\u4e00-\u9fff]")
 
 def only_annotations() -> FixConfig:
     """A config with every repair off except ``fix_annotations``."""
-    off = {
-        f.name: False
-        for f in dataclasses.fields(FixConfig)
-        if f.type in ("bool", bool) and f.name != "fix_annotations"
-    }
-    return FixConfig(**off)
+    return FixConfig.only("fix_annotations")
 
 
 def read_lines(name: str) -> list[str]:

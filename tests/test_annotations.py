@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import json
 import random
@@ -35,12 +34,7 @@ SENTENCE = "团结就是力量，我们要团结一致，绿色的旅行让生�
 
 def only_annotations() -> FixConfig:
     """A config with every repair off except ``fix_annotations``."""
-    off = {
-        f.name: False
-        for f in dataclasses.fields(FixConfig)
-        if f.type in ("bool", bool) and f.name != "fix_annotations"
-    }
-    return FixConfig(**off)
+    return FixConfig.only("fix_annotations")
 
 
 # --- readings data -------------------------------------------------------------

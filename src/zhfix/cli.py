@@ -146,20 +146,18 @@ def _jobs(value: str) -> int:
 
 def _bool_flags(parser: argparse.ArgumentParser) -> list[str]:
     """One ``--NAME/--no-NAME`` flag for every boolean switch of :class:`FixConfig`."""
-    names = []
     group = parser.add_argument_group("repairs (each can be switched on or off)")
-    for f in dataclasses.fields(FixConfig):
-        if f.type in ("bool", bool):
-            default = f.default
-            group.add_argument(
-                "--" + f.name.replace("_", "-"),
-                dest=f.name,
-                action=argparse.BooleanOptionalAction,
-                default=default,
-                help=f"(default: {'on' if default else 'off'})",
-            )
-            names.append(f.name)
-    return names
+    defaults = FixConfig()
+    for name in FixConfig.switches():
+        default = getattr(defaults, name)
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            action=argparse.BooleanOptionalAction,
+            default=default,
+            help=f"(default: {'on' if default else 'off'})",
+        )
+    return list(FixConfig.switches())
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:

@@ -77,6 +77,25 @@ class FixConfig:
         if self.max_rounds < 1:
             raise ValueError(f"max_rounds must be at least 1; got {self.max_rounds!r}")
 
+    @classmethod
+    def switches(cls) -> tuple[str, ...]:
+        """The names of the boolean switches, one per repair."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool))
+
+    @classmethod
+    def only(cls, *switches: str, **options: Any) -> FixConfig:
+        """A config with every repair off except ``switches``.
+
+        >>> cfg = FixConfig.only("fix_annotations")
+        >>> cfg.fix_annotations, cfg.fix_mojibake, cfg.restore_punctuation
+        (True, False, False)
+        """
+        unknown = set(switches) - set(cls.switches())
+        if unknown:
+            raise TypeError(f"unknown zhfix switch {sorted(unknown)[0]!r}")
+        off: dict[str, Any] = {name: name in switches for name in cls.switches()}
+        return cls(**off).with_options(**options)
+
     def with_options(self, **options: Any) -> FixConfig:
         """Return a copy with some options changed; unknown names raise TypeError.
 
