@@ -50,7 +50,7 @@ class FixConfig:
     decode_escapes: bool = False
 
     #: Resynchronise double-byte streams that were read one byte off
-    #: (``不同語法元素的??Q句話說`` → ``不同語法元素的。換句話說``).
+    #: (``計劃??Q句話說`` → ``計劃。換句話說``).
     fix_resync: bool = True
 
     #: Remove pinyin / zhuyin annotations that leaked into running text
