@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS_DIR, load_cases
@@ -25,6 +26,16 @@ def _damage(text: str, i: int) -> str:
     if kind == 1:
         return text.encode("gbk", errors="replace").decode("cp1252", errors="replace")
     return unicodedata.normalize("NFKC", text)
+
+
+def write_jsonl(path: Path, texts: list[str | None], malformed_every: int = 0) -> None:
+    """``texts`` as JSON Lines records ``{"id": i, "text": ...}``; with
+    ``malformed_every``, a malformed line after every that many records (from the middle)."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        for i, text in enumerate(texts):
+            f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+            if malformed_every and i % malformed_every == malformed_every // 2:
+                f.write("{not json\n")
 
 
 def scale_texts(corpus_lines: int = 20) -> list[str | None]:

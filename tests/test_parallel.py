@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import scale_texts
+from test_batch import scale_texts, write_jsonl
 
 from zhfix import fix_text
 from zhfix.cli import main
@@ -110,11 +110,7 @@ def corpus_jsonl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     """JSON Lines of the scale test corpus, with malformed lines among them."""
     texts = scale_texts()
     path = tmp_path_factory.mktemp("scale") / "corpus.jsonl"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        for i, text in enumerate(texts):
-            f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
-            if i % 101 == 50:
-                f.write("{not json\n")
+    write_jsonl(path, texts, malformed_every=101)
     return path, texts
 
 

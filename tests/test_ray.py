@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_batch import scale_texts
+from test_batch import scale_texts, write_jsonl
 
 from zhfix import apply_plan, fix_batch, fix_text
 from zhfix.cli import main
@@ -39,9 +39,7 @@ def cluster() -> Iterator[None]:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str | None]]:
     texts = scale_texts()
     path = tmp_path_factory.mktemp("ray") / "corpus.jsonl"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        for i, text in enumerate(texts):
-            f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+    write_jsonl(path, texts)
     return path, texts
 
 
