@@ -31,10 +31,7 @@ from zhfix.resync import GATE, fix_resync
 
 _ANN = re.compile("\\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,8}\\)")
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-ONLY_RESYNC = FixConfig(
-    fix_mojibake=False, fix_latin_mojibake=False, fix_annotations=True,
-    restore_punctuation=False, fix_resync=True,
-)
+ONLY_RESYNC = FixConfig.only("fix_resync", "fix_annotations")
 
 
 def _repair(text: str) -> str:
