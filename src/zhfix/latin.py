@@ -129,7 +129,35 @@ def _ftfy() -> tuple[Any, Any]:
     return ftfy.fix_encoding_and_explain, ftfy.TextFixerConfig(**_FTFY_OPTIONS)
 
 
-def is_cjk_mojibake(span: str) -> bool:
+def _as_single_bytes(span: str) -> bytes | None:
+    """The bytes ``span`` was read from as Windows-1252 or Latin-1, or None.
+
+    Latin-1 readers leave the bytes 80-9F as C1 controls where Windows-1252
+    has letters and quotes, and GBK puts many lead bytes there; Turkish
+    Windows-1254 reads six bytes as ``ĞğİıŞş``.  All three readings are undone
+    at once (no character stands for two different bytes among them).
+
+    >>> _as_single_bytes("Ó\\x81í“ş"), _as_single_bytes("文")
+    (b'\\xd3\\x81\\xed\\x93\\xfe', None)
+    """
+    _ftfy()  # registers the codec
+    out = bytearray()
+    for ch in span:
+        if "\x80" <= ch <= "\x9f":
+            out.append(ord(ch))
+            continue
+        for codec in (SLOPPY_1252, "cp1254"):
+            try:
+                out += ch.encode(codec)
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            return None
+    return bytes(out)
+
+
+def is_cjk_mojibake(span: str, depth: int = 2) -> bool:
     """True if ``span``, read back as Windows-1252 bytes, is plausible GBK/Big5
     Chinese and not UTF-8: mojibake for :mod:`zhfix.mojibake`, not for ftfy.
 
@@ -139,18 +167,21 @@ def is_cjk_mojibake(span: str) -> bool:
 
     >>> is_cjk_mojibake("ÓÃ»§²»´æÔÚ"), is_cjk_mojibake("Ã©"), is_cjk_mojibake("â€™")
     (True, False, False)
+    >>> is_cjk_mojibake("Ã“ÃƒÂ»Â§Â²Â»Â´Ã¦Ã”Ãš")
+    True
     """
-    _ftfy()  # registers the codec
-    try:
-        data = span.encode(SLOPPY_1252)
-    except UnicodeEncodeError:
+    data = _as_single_bytes(span)
+    if data is None:
         return False
     try:
-        data.decode("utf-8")
+        inner = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     else:
-        return False
+        # UTF-8 read as Windows-1252 on top of GBK read as Windows-1252
+        # (``Ã“Ãƒ`` → ``ÓÃ`` → ``用``): ftfy would undo the outer layer and
+        # half-repair the inner one, so the inner text is judged too.
+        return depth > 1 and inner != span and is_cjk_mojibake(inner, depth - 1)
     found = best_decoding(data, ("gbk", "big5", "gb18030", "cp950"))
     if found is None:
         return False
