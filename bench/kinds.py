@@ -90,11 +90,25 @@ def _last_multibyte(text: str) -> int:
 
 
 def _cut_end(decode: str | None, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
-    # A quoted field whose last character lost its final bytes to a byte limit.
-    quoted = doc + '"'
-    return quoted, truncate(
-        quoted, seed=seed, decode=decode, errors=errors, at=_last_multibyte(doc), tail='"'
+    # A quoted field whose last character lost its final bytes to a byte limit;
+    # what followed that character is cut off with them, and the serialiser's
+    # closing quote comes right after.
+    at = _last_multibyte(doc)
+    return doc[: at + 1] + '"', truncate(
+        doc + '"', seed=seed, decode=decode, errors=errors, at=at, tail='"'
     )
+
+
+def _last_hole(doc: str, seed: int) -> tuple[str, Damaged]:
+    # UTF-8 read as GBK where only the last character lost a byte to the
+    # reader (a lone byte at the end becomes U+FFFD or ``?``): documents that
+    # also lose bytes before it belong to the ``utf-8>gbk`` rows, not here.
+    errors = ("replace", "?")[seed % 2]
+    damaged = mojibake(doc, "utf-8>gbk", errors=errors)
+    last = len(doc[: _last_multibyte(doc)].encode("utf-8"))
+    if any(loss["offset"] < last for loss in damaged.record["lost"]):
+        raise ValueError("bytes lost before the last character")
+    return doc, damaged
 
 
 def _chunked(codec: str, doc: str, seed: int) -> tuple[str, Damaged]:
@@ -195,6 +209,8 @@ def all_kinds() -> list[Kind]:
              partial(_sql_comment, "gbk>cp1252", "replace"), MIN_HAN),
         Kind("cut utf-8, U+FFFD", "lost bytes", BOTH,
              partial(_cut_end, None, "replace"), MIN_HAN, lossy=True),
+        Kind("utf-8>gbk, hole in the last character", "lost bytes", BOTH, _last_hole,
+             MIN_HAN, lossy=True),
         Kind("cut utf-8>gbk ?pair, quote eaten", "lost bytes", BOTH,
              partial(_cut_end, "gbk", "?pair"), MIN_HAN, lossy=True),
         Kind("chunked gbk decoder", "lost bytes", (HANS,), partial(_chunked, "gbk"),

@@ -393,13 +393,20 @@ Token = tuple[int, int, tuple[str, ...], bool]
 
 
 def _fill_hole(
-    buf: bytearray, pos: int, holes: set[int], codec: str, values: Sequence[int]
+    buf: bytearray,
+    pos: int,
+    holes: set[int],
+    codec: str,
+    values: Sequence[int],
+    reader: str = "",
 ) -> Token:
     """The characters that a character starting at ``buf[pos]`` with holes may be.
 
     Every combination of byte values for the holes inside the character is
     tried (at most :data:`MAX_HOLE_COMBINATIONS`), each hole restricted to the
-    values its place allows (a UTF-8 continuation byte is 80-BF).
+    values its place allows (a UTF-8 continuation byte is 80-BF) and, for a
+    double-byte ``reader``, to the bytes it would have refused before the
+    byte that follows the hole (see :func:`refused_before`).
     """
     if codec == "utf-8":
         if pos in holes:
@@ -419,39 +426,108 @@ def _fill_hole(
     inside = [h for h in range(pos, pos + size) if h in holes]
     if not inside or pos + size > len(buf):
         return (pos, pos + 1, (), False)
+    nexts = tuple(_next_byte(buf, h, holes) for h in inside)
     options = _hole_options(
-        bytes(buf[pos : pos + size]), tuple(h - pos for h in inside), codec, tuple(values)
+        bytes(buf[pos : pos + size]),
+        tuple(h - pos for h in inside),
+        codec,
+        tuple(values),
+        nexts,
+        reader,
     )
     if not options:
         return (pos, pos + 1, (), False)
     return (pos, pos + size, options, True)
 
 
+#: In :func:`_next_byte`: the byte after a hole is another hole.
+_NEXT_IS_HOLE = -2
+
+
+def _next_byte(buf: bytearray, h: int, holes: set[int]) -> int:
+    """What constrains the hole at ``buf[h]``: the known byte after it, or
+    :data:`_NEXT_IS_HOLE`, or -1 for nothing.
+
+    Only the first hole of a run is constrained: decoders that give one
+    replacement per byte of a refused pair (``??`` for ``AF AF``) start afresh
+    after the pair, not after its first byte, so the second hole of a run may
+    be any byte.
+    """
+    if h - 1 in holes or h + 1 >= len(buf):
+        return -1
+    return _NEXT_IS_HOLE if h + 1 in holes else buf[h + 1]
+
+
+@cache
+def refused_before(reader: str, following: int) -> frozenset[int]:
+    """High bytes that ``reader`` cannot read as a character before ``following``.
+
+    Python's double-byte decoders turn such a byte alone into the hole and go
+    on with the next byte, so a hole right before a known byte stands for one
+    of these: before ``BD``, GBK refuses only 80, A6 and AA-AF, which leaves 8
+    of the 64 continuation bytes a UTF-8 character could have lost there.
+
+    >>> [f"{b:x}" for b in sorted(refused_before("gbk", 0xBD)) if b < 0xC0]
+    ['80', 'a6', 'aa', 'ab', 'ac', 'ad', 'ae', 'af']
+    >>> len(refused_before("gbk", 0x20))
+    128
+    """
+    codec = DOUBLE_BYTE_READERS[reader][0]
+    refused = set()
+    for lead in range(0x80, 0x100):
+        try:
+            bytes([lead, following]).decode(codec)
+        except UnicodeDecodeError:
+            refused.add(lead)
+    return frozenset(refused)
+
+
 @lru_cache(maxsize=4096)
 def _hole_options(
-    chunk: bytes, offsets: tuple[int, ...], codec: str, values: tuple[int, ...]
+    chunk: bytes,
+    offsets: tuple[int, ...],
+    codec: str,
+    values: tuple[int, ...],
+    nexts: tuple[int, ...] = (),
+    reader: str = "",
 ) -> tuple[str, ...]:
     """The characters ``chunk`` may be with its bytes at ``offsets`` unknown.
 
+    ``nexts`` says what follows each hole (see :func:`_next_byte`); with a
+    double-byte ``reader`` a hole must be a byte it refuses before that byte,
+    or before the value given to the next hole.
     At most :data:`MAX_HOLE_OPTIONS`, the likeliest by the unigram model:
     context decides among them, and a lost byte pair of UTF-8 has thousands.
     """
     choices: list[list[int]] = []
-    for offset in offsets:
+    for k, offset in enumerate(offsets):
         if codec == "utf-8" and offset > 0:
             allowed = [v for v in values if 0x80 <= v <= 0xBF]
         elif offset == 0:
             allowed = [v for v in values if v >= 0x81]
         else:
             allowed = [v for v in values if v >= 0x40]
+        following = nexts[k] if k < len(nexts) else -1
+        if reader in DOUBLE_BYTE_READERS and following >= 0:
+            refused = refused_before(reader, following)
+            allowed = [v for v in allowed if v in refused]
         choices.append(allowed)
     if math.prod(len(c) for c in choices) > MAX_HOLE_COMBINATIONS:
         return ()
     found: list[str] = []
     work = bytearray(chunk)
+    # A hole followed by another hole of the same character: the pair the two
+    # values make must be one the reader refuses too.
+    joint = [
+        k for k, offset in enumerate(offsets)
+        if reader in DOUBLE_BYTE_READERS
+        and k < len(nexts) and nexts[k] == _NEXT_IS_HOLE and offset + 1 in offsets
+    ]
     for combo in product(*choices):
         for offset, value in zip(offsets, combo, strict=True):
             work[offset] = value
+        if any(work[offsets[k]] not in refused_before(reader, work[offsets[k] + 1]) for k in joint):
+            continue
         got = _char_at(bytes(work), 0, codec)
         if got is not None and got[1] == len(chunk) and _plausible(got[0]) and ord(got[0]) >= 0x80:
             found.append(got[0])
@@ -462,7 +538,9 @@ def _hole_options(
     return options
 
 
-def _tokens(buf: bytearray, holes: set[int], codec: str, values: Sequence[int]) -> list[Token]:
+def _tokens(
+    buf: bytearray, holes: set[int], codec: str, values: Sequence[int], reader: str = ""
+) -> list[Token]:
     """Decode ``buf`` with ``codec`` into tokens, filling holes and marking errors.
 
     ``surrogateescape`` decoding marks every invalid byte.  The bytes are
@@ -486,7 +564,7 @@ def _tokens(buf: bytearray, holes: set[int], codec: str, values: Sequence[int]) 
             o = ord(ch)
             if 0xDC80 <= o <= 0xDCFF:
                 if holes and any(h in holes for h in range(p, min(p + window, n))):
-                    token = _fill_hole(buf, p, holes, codec, values)
+                    token = _fill_hole(buf, p, holes, codec, values, reader)
                     if token[2]:
                         tokens.append(token)
                         p = token[1]
@@ -751,7 +829,7 @@ def _run_readings(
     marks: list[int],
 ) -> Iterator[Reading]:
     """Readings within one run of reader characters starting at ``line[offset]``."""
-    tokens = _tokens(buf, holes, layer.written, values)
+    tokens = _tokens(buf, holes, layer.written, values, layer.read)
     char_at_byte = {b: k for k, b in enumerate(bounds)}
     # Split into stretches of valid tokens.
     k = 0
