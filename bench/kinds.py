@@ -67,6 +67,25 @@ def _whole(chain: str, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
     return doc, mojibake(doc, chain, errors=errors)
 
 
+def _whole_lossless(chain: str, doc: str, seed: int) -> tuple[str, Damaged]:
+    # The documents a lossy chain happens to keep every byte of: what a repair
+    # of that chain must restore exactly.
+    damaged = mojibake(doc, chain, errors="replace")
+    if not damaged.record["lossless"]:
+        raise ValueError("the chain lost bytes of this document")
+    return doc, damaged
+
+
+def _lossless(chain: str, corpora: tuple[str, ...]) -> Kind:
+    return Kind(
+        name=f"{chain}, no byte lost",
+        family="codec",
+        corpora=corpora,
+        damage=partial(_whole_lossless, chain),
+        min_han=MIN_HAN,
+    )
+
+
 def _log_line(chain: str, errors: str, doc: str, seed: int) -> tuple[str, Damaged]:
     # A log line written by us around the document; the Chinese part is damaged.
     stamp = f"2024-03-0{seed % 9 + 1} 12:00:{seed % 60:02d}"
@@ -203,6 +222,11 @@ def all_kinds() -> list[Kind]:
         _codec("gbk>big5", "replace", (HANS,)),
         _codec("utf-8>gbk,utf-8>gbk", "replace", BOTH),
         _codec("gbk>cp1252,utf-8>cp1252", "replace", (HANS,)),
+        _lossless("utf-8>gbk", BOTH),
+        _lossless("big5>gbk", (HANT,)),
+        _lossless("gbk>big5", BOTH),
+        _lossless("gbk>cp949", (HANS,)),
+        _lossless("utf-8>gbk,utf-8>gbk", BOTH),
         Kind("span utf-8>gbk ?pair in a log line", "span", BOTH,
              partial(_log_line, "utf-8>gbk", "?pair"), MIN_HAN, lossy=True),
         Kind("span gbk>cp1252 in a SQL comment", "span", BOTH,
