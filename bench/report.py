@@ -181,8 +181,9 @@ def markdown_report(results: dict[str, Any]) -> str:
         "least 4 Han characters; documents the damage leaves unchanged are not "
         "counted. Kinds named *no byte lost* keep only the documents a lossy chain "
         "happens to keep every byte of; *hole in the last character* keeps only "
-        "those whose single loss is in the last character. A `!` after a CER means the tool raised an exception on some "
-        "documents (counted as unrepaired)." + _budget_note(meta),
+        "those whose single loss is in the last character. A `!` after a CER means "
+        "the tool raised an exception on some documents (counted as unrepaired)."
+        + _budget_note(meta),
         "",
         f"Documents available: {pools}.",
         "",
