@@ -185,7 +185,8 @@ def run_accuracy(
             if kind.min_han:
                 pools[corpus][f"{kind.group} line(s) with >= {kind.min_han} Han"] = len(indexed)
             budget = mode.task_seconds
-            chosen = sample(indexed, mode.docs, f"{kind.name}|{corpus}", budget is not None)
+            wanted = None if mode.docs is None else mode.docs * kind.oversample
+            chosen = sample(indexed, wanted, f"{kind.name}|{corpus}", budget is not None)
             # A time budget holds for a kind and corpus as a whole: one task.
             size = mode.chunk if budget is None else max(len(chosen), 1)
             tasks += [(kind.name, corpus, list(c), budget) for c in accuracy.chunks(chosen, size)]
