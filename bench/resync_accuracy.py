@@ -129,7 +129,7 @@ def main() -> int:
         total_chars += len(want)
         if cer(unicodedata.normalize("NFKC", fixed), want) > cer(obs, want):
             worse += 1
-        else:
+        elif unicodedata.normalize("NFKC", fixed) != want:
             fails.append((trad, obs, fixed))
     dt = time.time() - t0
     print(f"damaged paragraphs: {damaged}; restored (NFKC-equal): {ok} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import unicodedata
 
@@ -13,6 +14,9 @@ from zhfix.explain import apply_edits
 from zhfix.resync import GATE, fix_resync
 
 CONFIG = FixConfig()
+# ``zhfix.annotations`` is shadowed by ``from __future__ import annotations`` in
+# the package namespace, so import the module by name.
+A = importlib.import_module("zhfix.annotations")
 
 
 def leak(text: str, table: dict[str, str]) -> bytes:
@@ -140,3 +144,45 @@ def test_plan_replays() -> None:
     explained = zhfix.fix_and_explain(damaged)
     assert zhfix.apply_plan(damaged, explained.steps) == explained.text
     assert any(s.fixer == "resync" for s in explained.steps)
+
+
+def test_the_annotator_an_island_exposes_loses_its_aligned_annotations_too() -> None:
+    # "(zǒng)" inside 個 shows a find-and-replace on the bytes; the same replace
+    # put "(huí)" after 回, aligned.  The annotation fixer alone keeps a lone
+    # annotation outside a word as a possible gloss.
+    original = "每個人的工作都很重要，這個函數必須返回 0。"
+    damaged = chunked(leak(original, {"總": "zǒng", "回": "huí"}), [])
+    assert "返回(huí) 0" in damaged
+    assert A.fix_annotations("這個函數必須返回(huí) 0。") == "這個函數必須返回(huí) 0。"
+    fixed = unicodedata.normalize("NFKC", repair(damaged))
+    assert fixed == unicodedata.normalize("NFKC", original)
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    aligned = [e for e in step.edits if e.before == "(huí)"]
+    assert aligned and aligned[0].after == "" and aligned[0].evidence["char"] == "回"
+
+
+def test_aligned_annotations_inside_an_island_repair_go_with_it() -> None:
+    # Between the misaligned start and a later cut, 模(mó) is read in step; the
+    # island's repair spans both, and must not carry the annotation over.
+    original = "每個人的工作模式都不同。這個模式也能換掉，請準時到達會場。"
+    data = leak(original, {"總": "zǒng", "模": "mó"})
+    damaged = chunked(data, [data.index("準".encode("gbk")) + 1])
+    assert "這個模(mó)式" in damaged
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    assert any(e.evidence.get("aligned_annotations") == ["mó"] for e in step.edits)
+
+
+def test_without_an_annotation_in_the_islands_glosses_stay() -> None:
+    # The islands here are cut characters only: no sign of a byte-level
+    # annotator, so the annotation on the last line is the annotation fixer's
+    # to judge (it keeps a lone one outside a word).
+    original = (
+        "我們已經討論過這個計劃。換句話說，所有人都同意。\n"
+        "下一步是準備會議的資料和場地。\n函數必須返回(huí) 0。"
+    )
+    splits = split_inside(original, "。") + split_inside(original, "準")
+    damaged = chunked(leak(original, {}), splits)
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)

@@ -606,4 +606,100 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
                           round(confidence, 4), evidence))
     if not edits:
         return None
-    return Step("resync", tuple(edits), {"codec": "gbk"})
+    return Step("resync", tuple(_annotator_edits(text, edits)), {"codec": "gbk"})
+
+
+#: Confidence of removing an aligned annotation once the islands have shown
+#: the byte-level annotator at work (see :func:`_annotator_edits`).
+CONFIDENCE_ANNOTATOR = 0.95
+
+
+def _annotation_shape(body: str) -> str | None:
+    """The spelling format of an annotation body (``tone_marks``, ...), or None."""
+    from zhfix.annotations import parse_annotation
+
+    spelling = parse_annotation(body)
+    return None if spelling is None else spelling.format
+
+
+def _annotator_edits(text: str, edits: list[Edit]) -> list[Edit]:
+    """``edits`` with the aligned annotations of the annotator they expose removed.
+
+    An annotation dropped from inside a character (or after a ``(`` eaten by
+    an invalid pair) can only come from a find-and-replace on the bytes, and
+    such a replace annotates every occurrence of its targets, aligned or not.
+    So once an island has shown it, a ``X(reading)`` elsewhere in the text in
+    the same brackets and spelling is its work too, not an editor's gloss:
+    the annotation fixer, which cannot know this, keeps a lone one
+    (``返回(huí) void``) as a possible gloss, and one whose other occurrences
+    the islands have just freed of theirs.  A bare syllable is how tone marks
+    spell a neutral tone (``的(de)``), so it goes with tone-marked ones.
+
+    Annotations are looked for in the repaired text: inside an island's
+    repair they are taken out of its replacement, elsewhere they get an edit
+    of their own.
+    """
+    from zhfix.annotations import bracketed_candidates
+
+    shapes = {
+        shape
+        for e in edits
+        for ev in e.evidence.get("events", ())
+        if "annotation" in ev and (shape := _annotation_shape(ev["annotation"]))
+    }
+    if not shapes:
+        return edits
+    edits = sorted(edits, key=lambda e: e.start)
+    # The repaired text in segments: (start in text, start in repaired, edit index).
+    segments: list[tuple[int, int, int | None]] = []
+    pieces: list[str] = []
+    pos = rpos = 0
+    for k, e in enumerate(edits):
+        segments.append((pos, rpos, None))
+        pieces.append(text[pos : e.start])
+        rpos += e.start - pos
+        segments.append((e.start, rpos, k))
+        pieces.append(e.after)
+        rpos += len(e.after)
+        pos = e.end
+    segments.append((pos, rpos, None))
+    pieces.append(text[pos:])
+    repaired = "".join(pieces)
+    ends = [r for _, r, _ in segments[1:]] + [len(repaired)]
+    removed: dict[int, list[tuple[int, int]]] = {}
+    out: list[Edit] = []
+    for c in bracketed_candidates(repaired):
+        if repaired[c.start] != "(" or repaired[c.end - 1] != ")":
+            continue
+        if c.format not in shapes and not (c.neutral and "tone_marks" in shapes):
+            continue
+        inside = [
+            (seg, rend)
+            for seg, rend in zip(segments, ends, strict=True)
+            if seg[1] <= c.start and c.end <= rend
+        ]
+        if not inside:
+            continue  # across an edit's edge: leave it
+        (start, rstart, index), _ = inside[0]
+        if index is not None:
+            removed.setdefault(index, []).append((c.start - rstart, c.end - rstart))
+            continue
+        a = start + c.start - rstart
+        found = {
+            "annotation": repaired[c.start + 1 : c.end - 1],
+            "char": c.char,
+            "reading": c.reading,
+            "why": "the byte-level annotator the islands exposed annotates every "
+            "occurrence of its targets",
+        }
+        out.append(Edit(a, a + c.end - c.start, repaired[c.start : c.end], "",
+                        CONFIDENCE_ANNOTATOR, found))
+    for index, spans in removed.items():
+        e = edits[index]
+        after = e.after
+        for a, b in reversed(spans):
+            after = after[:a] + after[b:]
+        dropped = [e.after[a + 1 : b - 1] for a, b in spans]
+        evidence: dict[str, Any] = {**e.evidence, "aligned_annotations": dropped}
+        edits[index] = Edit(e.start, e.end, e.before, after, e.confidence, evidence)
+    return sorted(edits + out, key=lambda e: e.start)
