@@ -28,7 +28,7 @@ from __future__ import annotations
 import gzip
 import math
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from zhfix.chars import is_han
@@ -243,18 +243,33 @@ def segment_logprob(text: str) -> float:
     >>> segment_logprob("切换光标") > segment_logprob("切换光样")
     True
     """
+    return _segment_logprob(text)
+
+
+#: Texts whose segmentation is remembered: hole filling scores the same
+#: context with each candidate, and the same candidates on every layer.
+SEGMENT_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=SEGMENT_CACHE_SIZE)
+def _segment_logprob(text: str) -> float:
     table = words()
-    m = model()
+    alone = _alone_logprob
     best = [0.0] + [-math.inf] * len(text)
     for i in range(1, len(text) + 1):
-        single = best[i - 1] + m.char_logprob("", text[i - 1]) + SINGLE_CHAR_SHIFT
-        top = single
+        top = best[i - 1] + alone(text[i - 1])
         for size in range(2, min(MAX_WORD, i) + 1):
             lp = table.get(text[i - size : i])
             if lp is not None and best[i - size] + lp > top:
                 top = best[i - size] + lp
         best[i] = top
     return best[-1]
+
+
+@lru_cache(maxsize=1 << 16)
+def _alone_logprob(ch: str) -> float:
+    """A character outside listed words: its unigram plus :data:`SINGLE_CHAR_SHIFT`."""
+    return model().char_logprob("", ch) + SINGLE_CHAR_SHIFT
 
 
 def logprob(text: str, prev: str = "") -> float:
