@@ -159,3 +159,67 @@ def test_gate_passes_most_clean_lines() -> None:
     lines = corpus_lines("zh_hans.dev.txt")
     gated = sum(1 for line in lines if mojibake.GATE.search(line))
     assert gated < 0.02 * len(lines)
+
+
+#: Weak chains and the corpus file whose lines they damage in the line tests:
+#: the clean neighbour comes from the other file (simplified next to damaged
+#: traditional and the reverse), as in a mixed document.
+NEIGHBOURS = [
+    ("big5>gbk", "zh_hant.dev.txt", "zh_hans.dev.txt"),
+    ("gbk>big5", "zh_hans.dev.txt", "zh_hant.dev.txt"),
+    ("gbk>cp949", "zh_hans.dev.txt", "zh_hant.dev.txt"),
+]
+
+
+def _damaged_lines(chain: str, name: str, count: int) -> list[tuple[str, str]]:
+    """(clean, damaged) pairs of lossless whole-line damage of corpus lines."""
+    pairs: list[tuple[str, str]] = []
+    for line in _sample(name, seed=len(name)):
+        if len(pairs) >= count:
+            break
+        try:
+            d = damage(line, chain, errors="strict")
+        except (UnencodableError, UnicodeError, ValueError):
+            continue
+        if d.record["lossless"] and d.text != line and mojibake.fix(d.text) == line:
+            pairs.append((line, d.text))
+    return pairs
+
+
+@pytest.mark.parametrize(("chain", "name", "other"), NEIGHBOURS)
+def test_clean_neighbour_is_not_read_through_the_line_layer(
+    chain: str, name: str, other: str
+) -> None:
+    """A clean clause set off by a space before or after damage stays as it is."""
+    pairs = _damaged_lines(chain, name, SAMPLE // 2)
+    cleans = [line[:12].strip() for line in _sample(other, seed=3)[: len(pairs)]]
+    assert len(pairs) >= SAMPLE // 4
+    for (line, damaged), clean in zip(pairs, cleans, strict=False):
+        assert mojibake.fix(f"{clean} {damaged}") == f"{clean} {line}"
+        assert mojibake.fix(f"{damaged} {clean}") == f"{line} {clean}"
+
+
+@pytest.mark.parametrize(("chain", "name", "other"), NEIGHBOURS)
+def test_line_layer_carries_damaged_runs_not_clean_ones(chain: str, name: str, other: str) -> None:
+    """Once a line is read through a weak layer, its other damaged runs follow
+    (all of them on dev-corpus lines), its clean runs seldom do."""
+    layer = next(layer for layer in mojibake.LAYERS if layer.name == chain)
+    lm = mojibake.model()
+    damaged = carried = 0
+    for line, text in _damaged_lines(chain, name, SAMPLE):
+        if len(text) != len(line):
+            continue
+        for m in re.finditer("[^\x00-\x7f]+", text):
+            a, b = m.span()
+            if line[a:b] != m.group() and mojibake.read_back(m.group(), layer) == line[a:b]:
+                damaged += 1
+                carried += mojibake._carried(text, a, b, line[a:b], lm)
+    assert damaged >= SAMPLE and carried >= 0.98 * damaged, f"{carried}/{damaged}"
+    readable = pulled = 0
+    for line in _sample(other, seed=4)[: 5 * SAMPLE] + _sample(name, seed=4)[: 5 * SAMPLE]:
+        for m in re.finditer("[^\x00-\x7f]+", line):
+            after = mojibake.read_back(m.group(), layer)
+            if after is not None and after != m.group():
+                readable += 1
+                pulled += mojibake._carried(line, *m.span(), after, lm)
+    assert pulled <= 0.1 * readable, f"{pulled}/{readable}"
