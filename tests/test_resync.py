@@ -186,3 +186,14 @@ def test_without_an_annotation_in_the_islands_glosses_stay() -> None:
     splits = split_inside(original, "。") + split_inside(original, "準")
     damaged = chunked(leak(original, {}), splits)
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
+
+
+@pytest.mark.parametrize(
+    "original", ["每個人都可以使用 RGB 顏色模型。", "每個人都應該先執行 make 再安裝。"]
+)
+def test_a_space_eaten_before_a_latin_word_comes_back(original: str) -> None:
+    # Out of step until the space: the trail byte of 用 (C3) pairs with the
+    # space into an invalid pair, one "?" for both; the reader is in step at R.
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert "? " not in damaged and " " in damaged
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
