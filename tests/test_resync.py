@@ -197,3 +197,21 @@ def test_a_space_eaten_before_a_latin_word_comes_back(original: str) -> None:
     damaged = chunked(leak(original, {"總": "zǒng"}), [])
     assert "? " not in damaged and " " in damaged
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
+
+
+def test_the_last_byte_alone_at_the_end_of_the_text() -> None:
+    # Out of step to the end: the trail byte of 要 pairs with the lead byte of
+    # 。 (A1) into an invalid pair, and A3 is left alone when the bytes end.
+    original = "每個人的意見都很重要。"
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert damaged.endswith("??")
+    assert repair(damaged) == original
+
+
+def test_a_line_break_eaten_by_an_invalid_pair() -> None:
+    # The same, with a second paragraph: A3 pairs with the line break (0A),
+    # one "?" for both, and the paragraphs run together.
+    original = "每個人的意見都很重要。\n請在明天之前回覆。"
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert "\n" not in damaged
+    assert repair(damaged) == original

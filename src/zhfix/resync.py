@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -96,9 +97,26 @@ _TONE_LETTERS = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê�
 _ANNOTATION_BODY = re.compile(f"[{_PINYIN}]{{1,{MAX_ANNOTATION}}}\\)")
 _ANNOTATION_BEFORE = re.compile(f"\\([{_PINYIN}]{{1,{MAX_ANNOTATION}}}\\)$")
 _HAN_RE = re.compile(f"[{HAN}]")
-#: ASCII characters proposed for one eaten by an invalid pair, the commonest in
-#: Chinese technical text first.
-_EATEN_ASCII = " .,()"
+#: ASCII characters proposed for one eaten by an invalid pair (those below
+#: 40, which cannot be a trail byte), with log P(it | a Han character) in the
+#: text as it was encoded, before NFKC: both files of ../shared/corpus as they
+#: are.  A line break is eaten so too, and two paragraphs run together.
+EATEN_AFTER_HAN_LOGPROB: dict[str, float] = {
+    " ": -3.8, "\n": -4.8, ")": -6.3, ".": -6.4, ",": -6.5, "(": -6.9, ":": -7.0,
+}
+_EATEN_ASCII = "".join(EATEN_AFTER_HAN_LOGPROB)
+#: log P(end of paragraph | the character before it), both corpus files after
+#: NFKC, one paragraph a line; for a Han character see EATEN_AFTER_HAN_LOGPROB.
+LINE_END_LOGPROB: dict[str, float] = {
+    "。": -0.7, "!": -0.7, "?": -0.8, ":": -1.4, ")": -1.7, ".": -2.0, "”": -2.0,
+    '"': -3.1, "」": -3.7,
+}
+#: ... after any other character.
+LINE_END_OTHER_LOGPROB = -5.1
+#: Cost (nats) of a ``?`` that is the last byte of the text alone: the end of
+#: the text ends the last chunk, so a reader out of step there always leaves
+#: its last byte alone.
+END_TRAIL_COST = 0.0
 #: The commonest punctuation, proposed for a character whose bytes were all lost.
 _LOST_PUNCT = "，。、；："
 #: Punctuation that a character cut at a chunk boundary is often.
@@ -260,6 +278,25 @@ def _lp(context: str, ch: str) -> float:
     return lm.model().char_logprob(prev, ch, context[-2:-1])
 
 
+def _line_end_lp(context: str) -> float:
+    """log P(the paragraph ends | the character before): an island that runs to
+    the end of its line is scored with it, so that a character whose bytes were
+    lost there is more likely ``。`` than ``的``."""
+    prev = context[-1:]
+    if prev and _HAN_RE.match(prev):
+        return EATEN_AFTER_HAN_LOGPROB["\n"]
+    return LINE_END_LOGPROB.get(unicodedata.normalize("NFKC", prev), LINE_END_OTHER_LOGPROB)
+
+
+def _eaten_lp(prev: str, ch: str) -> float:
+    """log P(the ASCII ``ch`` | ``prev``) in text as it was encoded (before NFKC)."""
+    if prev and _HAN_RE.match(prev):
+        return EATEN_AFTER_HAN_LOGPROB.get(ch, HAN_SYMBOL_LOGPROB)
+    if ch == "\n":
+        return _line_end_lp(prev)
+    return _lp(prev, ch)
+
+
 @dataclass(frozen=True)
 class _Hyp:
     score: float
@@ -416,8 +453,13 @@ def _skip_annotation(
     return out
 
 
-def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, list[Any]] | None:
-    """The best in-step reading of ``text`` and its margin over ``text`` itself."""
+def _decode_island(
+    text: str, prev: str, following: str, at_end: bool = False
+) -> tuple[str, float, list[Any]] | None:
+    """The best in-step reading of ``text`` and its margin over ``text`` itself.
+
+    ``at_end``: the island ends where the text does (its bytes ended there).
+    """
     t = tables()
     n = len(text)
     start = _Hyp(0.0, NONE, NONE, prev, None, None, NONE)
@@ -458,7 +500,8 @@ def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, li
                                      ({"at": i, "lost": "invalid pair"}, x.events), x.last)
                             push(i + 1, x)
                         # Out of step, a chunk ended on the trail byte: back in step.
-                        hs = _with(h, SPLIT_COST, {"at": i, "lost": "trail byte"})
+                        cost = END_TRAIL_COST if at_end and i == n - 1 else SPLIT_COST
+                        hs = _with(h, cost, {"at": i, "lost": "trail byte"})
                         for x in _feed_all(hs, [UNK], True):
                             push(i + 1, x)
                         # Out of step, (trail, ASCII) was an invalid pair that ate
@@ -466,7 +509,7 @@ def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, li
                         he = _with(h, EATEN_ASCII_COST, {"at": i, "lost": "ascii"})
                         for x in _feed_all(he, [UNK], True):
                             for a in _EATEN_ASCII:
-                                push(i + 1, _emit(x, a, _lp(x.prev, a),
+                                push(i + 1, _emit(x, a, _eaten_lp(x.prev, a),
                                                   x.last, {"inferred": a}))
                     if ann is not None:
                         for x in _skip_annotation(h, i, ann[0], ann[2], eaten=True):
@@ -495,7 +538,7 @@ def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, li
                 push(i + 1, x)
     final = beams.get(n, {})
     ends = [
-        (h.score + (_lp(h.prev, following) if following else 0.0), h)
+        (h.score + (_lp(h.prev, following) if following else _line_end_lp(h.prev)), h)
         for h in final.values()
         if h.pending == NONE
     ]
@@ -515,6 +558,8 @@ def _decode_island(text: str, prev: str, following: str) -> tuple[str, float, li
     for c in text + following:
         identity += _lp(p, c)
         p = (p + c)[-CONTEXT:]
+    if not following:
+        identity += _line_end_lp(p)
     events: list[Any] = []
     node = best.events
     while node is not None:
@@ -530,14 +575,18 @@ ISLAND_CACHE_SIZE = 1024
 
 
 @lru_cache(maxsize=ISLAND_CACHE_SIZE)
-def _cached_island(text: str, prev: str, following: str) -> tuple[str, float, list[Any]] | None:
-    return _decode_island(text, prev, following)
+def _cached_island(
+    text: str, prev: str, following: str, at_end: bool
+) -> tuple[str, float, list[Any]] | None:
+    return _decode_island(text, prev, following, at_end)
 
 
-def _reread(text: str, prev: str, following: str) -> tuple[str, float, list[Any]] | None:
+def _reread(
+    text: str, prev: str, following: str, at_end: bool = False
+) -> tuple[str, float, list[Any]] | None:
     """:func:`_decode_island`, cached; the events are copied, as they become
     evidence of a step that its reader may change."""
-    result = _cached_island(text, prev, following)
+    result = _cached_island(text, prev, following, at_end)
     if result is None:
         return None
     repaired, margin, events = result
@@ -612,7 +661,8 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
             island = body[start:end]
             prev = body[max(0, start - CONTEXT) : start]
             following = body[end] if end < len(body) else ""
-            result = _reread(island, prev, following)
+            at_end = end == len(body) and pos + len(body) == len(text)
+            result = _reread(island, prev, following, at_end)
             if result is not None:
                 repaired, margin, events = result
                 found.append((pos + start, island, repaired, margin, events))
