@@ -1032,11 +1032,19 @@ def _context_gain(line: str, start: int, end: int, after: str, lm: Model) -> flo
     return lm.logprob(after + nxt, prev) - lm.logprob(line[start:end] + nxt, prev)
 
 
-def _looks_like_text(after: str, lm: Model, weak: bool) -> bool:
-    """The repaired span reads as Chinese: enough CJK, and probable."""
+def _looks_like_text(after: str, lm: Model, weak: bool, before: str = "") -> bool:
+    """The repaired span reads as Chinese: enough CJK, and probable.
+
+    A weak reading may bring no letter foreign to Chinese, and no other
+    character of :data:`_NOT_CHINESE_RE` (box drawing, vertical forms) unless
+    the span ``before`` it holds foreign letters already, which clean Chinese
+    does not (``ħħ``, GBK's ``──`` read as cp949).
+    """
     if len(_CJK_RE.findall(after)) < MIN_CJK_CHARS:
         return False
-    if weak and _NOT_CHINESE_RE.search(after):
+    if weak and (_foreign_letters(after) or (
+        _NOT_CHINESE_RE.search(after) and not _foreign_letters(before)
+    )):
         return False
     floor = WEAK_MIN_MEAN_LOGPROB if weak else MIN_MEAN_LOGPROB
     return lm.logprob(after) / len(after) >= floor
@@ -1279,7 +1287,7 @@ def candidate_repairs(
                 and not any(is_han(c) for c in before)
             ):
                 continue
-            if not _looks_like_text(reading.after, lm, reading.weak):
+            if not _looks_like_text(reading.after, lm, reading.weak, before):
                 continue
             if sum(before.count(h) for h in HOLE_CHARS) > MAX_HOLE_FRACTION * len(before):
                 continue
@@ -1341,9 +1349,11 @@ def _carried(line: str, a: int, b: int, after: str, lm: Model) -> bool:
       ``㎝``, ``或`` as ``┪``) are left to the model.
     - A run holding foreign letters (``η顶`` among Big5 read as GBK) scores
       so low as it stands that any reading gains, so the reading must gain
-      and read as text on its own (:data:`MIN_MEAN_LOGPROB`): a Korean word
-      next to GBK read as cp949 reads as rare characters (``오류`` as 坷幅)
-      and is left.
+      and read as text on its own: a mean log-probability of at least
+      :data:`MIN_MEAN_LOGPROB`, or no rare Han character (:data:`RARE_RE`,
+      what mojibake is made of) for short readings the mean is unfair to
+      (``쇯`` for 欄).  A Korean word next to GBK read as cp949 reads as
+      rare characters (``오류`` as 坷幅) and is left.
     - Any other run may lose at most :data:`LINE_CARRY_LOSS` nats (``麼``
       for ``或`` reads about as well either way; clean Chinese read through
       a weak layer loses far more).
@@ -1358,7 +1368,10 @@ def _carried(line: str, a: int, b: int, after: str, lm: Model) -> bool:
             return True
     gain = _context_gain(line, a, b, after, lm)
     if foreign:
-        return gain > 0 and lm.logprob(after) / len(after) >= MIN_MEAN_LOGPROB
+        return gain > 0 and (
+            lm.logprob(after) / len(after) >= MIN_MEAN_LOGPROB
+            or not any(is_han(c) and RARE_RE.match(c) for c in after)
+        )
     return gain >= -LINE_CARRY_LOSS
 
 
