@@ -1,6 +1,6 @@
 """Measure the punctuation fixer on the clean corpus and on its NFKC-flattened lines.
 
-Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N]``
+Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N] [--group N]``
 
 (a) Clean lines: every corpus line goes through the fixer alone; each line it
     changes is listed (the goal is none).
@@ -15,6 +15,13 @@ Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N]``
       flattened text is the same as if they had been fullwidth), and
       parentheses around content without Han (``（ls）`` and ``(ls)`` are both
       in use).
+
+(c) With ``--group N``: documents of N consecutive corpus lines, passed to the
+    fixer as one text (the fixer weighs the evidence of all its paragraphs).
+    Clean documents: those the fixer changes otherwise than their lines alone
+    (the goal is none; each is listed).  Flattened documents (NFKC on the
+    whole group, groups holding ``，；：？！（）``): lines and documents restored
+    exactly, against the same lines repaired one at a time.
 
 It also prints, per kind of edit, the share of edits that restored a mark that
 was fullwidth in the original: the ``CONFIDENCE`` constants of
@@ -124,10 +131,71 @@ def measure(path: Path, config: FixConfig, list_limit: int) -> dict[str, int]:
     return dict(counts)
 
 
+def measure_groups(path: Path, config: FixConfig, size: int, list_limit: int) -> dict[str, int]:
+    """Part (c): clean and flattened documents of ``size`` consecutive lines."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    counts: Counter[str] = Counter()
+    alone = {i: fix(line, config) for i, line in enumerate(lines)}
+    worse: list[tuple[int, str, str]] = []
+    for start in range(0, len(lines) - size + 1, size):
+        group = lines[start:start + size]
+        text = "\n".join(group)
+        out = fix(text, config)
+        counts["clean_docs"] += 1
+        counts["clean_docs_changed"] += out != text
+        separate = "\n".join(alone[start + k] for k in range(size))
+        if out != separate:
+            counts["clean_docs_changed_beyond_lines"] += 1
+            for k, (a, b) in enumerate(zip(separate.split("\n"), out.split("\n"),
+                                           strict=True)):
+                if a != b:
+                    worse.append((start + k + 1, group[k], b))
+    print(f"== {path.name}: documents of {size} lines")
+    print(f"(c) clean documents: {counts['clean_docs']}, changed "
+          f"{counts['clean_docs_changed']}, changed beyond their lines alone "
+          f"{counts['clean_docs_changed_beyond_lines']}")
+    for number, line, out in worse[:list_limit]:
+        print(f"  line {number}: {line[:120]}")
+        print(f"       -> {out[:120]}")
+    for start in range(0, len(lines) - size + 1, size):
+        group = lines[start:start + size]
+        if not any(FULLWIDTH_MARKS.intersection(line) for line in group):
+            continue
+        flat = [unicodedata.normalize("NFKC", line) for line in group]
+        ideal = [ideal_restoration(line) for line in group]
+        if any(len(a) != len(b) for a, b in zip(flat, ideal, strict=True)):
+            counts["flat_docs_skipped"] += 1
+            continue
+        counts["flat_docs"] += 1
+        out_lines = fix("\n".join(flat), config).split("\n")
+        alone_lines = [fix(line, config) for line in flat]
+        counts["flat_docs_exact"] += out_lines == ideal
+        counts["flat_docs_exact_alone"] += alone_lines == ideal
+        for k in range(size):
+            if flat[k] == ideal[k]:
+                continue
+            counts["flat_lines"] += 1
+            counts["flat_lines_exact"] += out_lines[k] == ideal[k]
+            counts["flat_lines_exact_alone"] += alone_lines[k] == ideal[k]
+    docs, n = counts["flat_docs"], counts["flat_lines"]
+    print(f"(c) flattened documents: {docs} (skipped {counts['flat_docs_skipped']}); "
+          f"lines with a mark to restore: {n}")
+    print(f"  documents exact     {counts['flat_docs_exact']:>6}  "
+          f"{counts['flat_docs_exact'] / max(docs, 1):.1%}   (lines alone: "
+          f"{counts['flat_docs_exact_alone'] / max(docs, 1):.1%})")
+    print(f"  lines exact         {counts['flat_lines_exact']:>6}  "
+          f"{counts['flat_lines_exact'] / max(n, 1):.1%}   (lines alone: "
+          f"{counts['flat_lines_exact_alone'] / max(n, 1):.1%})")
+    return dict(counts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--list", type=int, default=50, help="clean lines to list per file")
+    parser.add_argument("--group", type=int, default=0, metavar="N",
+                        help="also measure documents of N consecutive lines (part c)")
     args = parser.parse_args(argv)
     config = FixConfig()
     for name in CORPUS_FILES:
@@ -136,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"corpus file {path} not found; pass --corpus DIR", file=sys.stderr)
             return 2
         measure(path, config, args.list)
+        if args.group > 1:
+            measure_groups(path, config, args.group, args.list)
     return 0
 
 
