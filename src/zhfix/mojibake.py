@@ -1038,7 +1038,12 @@ def _looks_like_text(after: str, lm: Model, weak: bool, before: str = "") -> boo
     A weak reading may bring no letter foreign to Chinese, and no other
     character of :data:`_NOT_CHINESE_RE` (box drawing, vertical forms) unless
     the span ``before`` it holds foreign letters already, which clean Chinese
-    does not (``ħħ``, GBK's ``──`` read as cp949).
+    does not (``ħħ``, GBK's ``──`` read as cp949).  Such a span also needs
+    only the mean log-probability of strong readings
+    (:data:`MIN_MEAN_LOGPROB`, not :data:`WEAK_MIN_MEAN_LOGPROB`, which is
+    set against clean Chinese): classical poetry read as GBK then Big5 keeps
+    ``ㄛ`` and ``﹝`` for its commas and stops, and reads back into rare
+    characters.
     """
     if len(_CJK_RE.findall(after)) < MIN_CJK_CHARS:
         return False
@@ -1046,7 +1051,7 @@ def _looks_like_text(after: str, lm: Model, weak: bool, before: str = "") -> boo
         _NOT_CHINESE_RE.search(after) and not _foreign_letters(before)
     )):
         return False
-    floor = WEAK_MIN_MEAN_LOGPROB if weak else MIN_MEAN_LOGPROB
+    floor = WEAK_MIN_MEAN_LOGPROB if weak and not _foreign_letters(before) else MIN_MEAN_LOGPROB
     return lm.logprob(after) / len(after) >= floor
 
 
