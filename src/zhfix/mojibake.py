@@ -227,6 +227,12 @@ REPEAT_SHIFT = {"、": 2.2, "：": 0.8, "；": 1.6, "？": 1.7, "！": 2.0, "…
 #: dev corpus, 1,922 of 2,026 odd runs of … go on with …, 451 of 567 of —).
 DOUBLED_SHIFT = {"…": 4.2, "—": 5.3}
 
+#: Marks :func:`_mark_shifts` may shift.
+_SHIFTED_MARKS = frozenset(
+    [*QUESTION_SHIFT, *NO_QUESTION_SHIFT, *LIST_SHIFT, *PARTICLE_SHIFT, *REPEAT_SHIFT,
+     *DOUBLED_SHIFT]
+)  # fmt: skip
+
 #: Clause ends for :func:`_mark_shifts`.
 _CLAUSE_END_RE = re.compile("[。！？；]")
 #: How far back an unclosed opening bracket is looked for (characters).
@@ -747,7 +753,7 @@ def _hole_scores(
         place = BEFORE_ASCII_SHIFT
     else:
         place = {}
-    cues = _mark_shifts(before) if before else {}
+    cues = _mark_shifts(before) if before and not _SHIFTED_MARKS.isdisjoint(options) else {}
     scores = []
     for ch in options:
         s = segment_logprob(left + ch + right)
@@ -781,7 +787,9 @@ def _choose(tokens: list[Token], lm: Model, prefix: str) -> tuple[list[str], lis
             confidence.append(1.0)
             continue
         following = [t[2][0] for t in tokens[i + 1 : i + 3]]
-        text = prefix[-CLAUSE_REACH:] + "".join(chosen[1 if before else 0 :])
+        text = "".join(chosen[-CLAUSE_REACH:])
+        if len(chosen) < CLAUSE_REACH:  # ``chosen`` starts with the last character of ``prefix``
+            text = prefix[:-1][-(CLAUSE_REACH - len(chosen)) :] + text
         scores = _hole_scores(options, chosen, following, lm, script, text)
         best = max(range(len(scores)), key=scores.__getitem__)
         top = scores[best]
