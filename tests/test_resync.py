@@ -215,3 +215,15 @@ def test_a_line_break_eaten_by_an_invalid_pair() -> None:
     damaged = chunked(leak(original, {"總": "zǒng"}), [])
     assert "\n" not in damaged
     assert repair(damaged) == original
+
+
+@pytest.mark.parametrize(
+    "original", ["每個人都发布了自己的報告。", "每個人都会在会上发言，然后大家讨论。"]
+)
+def test_what_nfkc_expanded_out_of_step(original: str) -> None:
+    # Out of step, the trail byte of 发 (A2) pairs with the next lead byte into
+    # ⒉ (A2 B2) or ⒀ (A2 D1), which NFKC expands to "2." or "(13)".
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert "2." in damaged or "(13)" in damaged
+    fixed = unicodedata.normalize("NFKC", repair(damaged))
+    assert fixed == unicodedata.normalize("NFKC", original)

@@ -57,8 +57,13 @@ EATEN_COST = 4.0
 #: Cost of a ``?`` that is an invalid pair which ate an ASCII character of the
 #: text (a space, a full stop, a bracket) while the reader was out of step.
 EATEN_ASCII_COST = 4.0
-#: Cost of reading an ASCII character as a fullwidth one that NFKC flattened.
-FULLWIDTH_COST = 2.0
+#: Cost of reading what NFKC made of a character as that character, while the
+#: reader is out of step: a fullwidth ``Ａ`` flattened to ``A``, and also ``⒉``
+#: (A2 B2, the trail byte of 发 and the lead of the next) expanded to ``2.``,
+#: ``…`` to ``...``, ``ⅲ`` to ``iii``.  At 2, the best alternative reading of
+#: a clean NFKC'd line (``人?......`` as ``人权E....``) scored 5.6, above the
+#: clean maximum that :data:`RESYNC_MARGIN_CONFIRMED` rests on; at 3 it is 4.6.
+NFKC_FORM_COST = 3.0
 #: Cost of dropping an annotation found inside a misaligned island.
 ANNOTATION_COST = 1.0
 #: The repaired island must beat the island as it stands by this many nats
@@ -166,6 +171,18 @@ def tables() -> _Tables:
         {k: plausible(v) for k, v in by_trail.items()},
         code,
     )
+
+
+@cache
+def _nfkc_forms() -> tuple[dict[str, tuple[int, ...]], int]:
+    """What NFKC makes of the GBK characters it changes → their codes; and the
+    longest such form (``⒇`` → ``(20)``)."""
+    forms: dict[str, list[int]] = {}
+    for key, ch in tables().char.items():
+        form = unicodedata.normalize("NFKC", ch)
+        if form != ch:
+            forms.setdefault(form, []).append(key)
+    return {k: tuple(v) for k, v in forms.items()}, max(map(len, forms))
 
 
 @cache
@@ -288,13 +305,13 @@ def _line_end_lp(context: str) -> float:
     return LINE_END_LOGPROB.get(unicodedata.normalize("NFKC", prev), LINE_END_OTHER_LOGPROB)
 
 
-def _eaten_lp(prev: str, ch: str) -> float:
-    """log P(the ASCII ``ch`` | ``prev``) in text as it was encoded (before NFKC)."""
-    if prev and _HAN_RE.match(prev):
+def _eaten_lp(context: str, ch: str) -> float:
+    """log P(the ASCII ``ch`` | ``context``) in text as it was encoded (before NFKC)."""
+    if context and _HAN_RE.match(context[-1]):
         return EATEN_AFTER_HAN_LOGPROB.get(ch, HAN_SYMBOL_LOGPROB)
     if ch == "\n":
-        return _line_end_lp(prev)
-    return _lp(prev, ch)
+        return _line_end_lp(context)
+    return _lp(context, ch)
 
 
 @dataclass(frozen=True)
@@ -461,6 +478,7 @@ def _decode_island(
     ``at_end``: the island ends where the text does (its bytes ended there).
     """
     t = tables()
+    form_table, longest_form = _nfkc_forms()
     n = len(text)
     start = _Hyp(0.0, NONE, NONE, prev, None, None, NONE)
     beams: dict[int, dict[tuple[int, int, str, int], _Hyp]] = {0: {start.key(): start}}
@@ -484,7 +502,18 @@ def _decode_island(
             if m:
                 ann = _annotation_chars(m.group()[:-1])
                 ann_end = m.end()
+        forms = [
+            (k, codes)
+            for k in range(1, min(longest_form, n - i) + 1)
+            if (codes := form_table.get(text[i : i + k]))
+        ]
         for h in hyps:
+            if forms and h.pending != NONE:
+                for k, codes in forms:
+                    hf = _with(h, NFKC_FORM_COST, {"at": i, "nfkc": text[i : i + k]})
+                    for key in codes:
+                        for x in _feed_all(hf, [key >> 8, key & 0xFF], False):
+                            push(i + k, x)
             if o < 0x80:
                 if ch == "?":
                     for x in _feed_all(h, [0x3F], False):
@@ -520,14 +549,12 @@ def _decode_island(
                         push(ann_end, x)
                 for x in _feed_all(h, [o], False):
                     push(i + 1, x)
-                if h.pending != NONE and 0x21 <= o <= 0x7E:
-                    hf = _with(h, FULLWIDTH_COST, {"at": i, "fullwidth": ch})
-                    for x in _feed_all(hf, [0xA3, o | 0x80], False):
-                        push(i + 1, x)
                 continue
             code = t.code.get(ch)
             if code is None:
-                return None
+                if not forms:
+                    return None
+                continue
             if h.pending == NONE:
                 # In step: the character reads as itself.  Pinyin letters belong to
                 # annotations and keep the last byte of the text, like ASCII.
