@@ -330,8 +330,8 @@ MIN_CJK_CHARS = 2
 #: filled character is right in 96 % of the cases above 0.6, in 41 % between
 #: 0.5 and 0.6, in 30 % below.  Checked again with the clause cues of
 #: :func:`_mark_shifts` on dev-corpus lines whose last character alone lost a
-#: byte (400 per file, two samples): fills above 0.6 are right in 97.0-97.9 %
-#: of the cases, above 0.5 in 94.6-97.5 %.
+#: byte (400 per file, two samples): fills above 0.6 are right in 97.0-98.0 %
+#: of the cases, above 0.5 in 94.6-97.2 %.
 MIN_HOLE_CONFIDENCE = 0.6
 
 #: Gate: characters that wrong readers produce and the model finds rare: a
