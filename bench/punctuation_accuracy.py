@@ -18,10 +18,11 @@ Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N] [--group
 
 (c) With ``--group N``: documents of N consecutive corpus lines, passed to the
     fixer as one text (the fixer weighs the evidence of all its paragraphs).
-    Clean documents: those the fixer changes otherwise than their lines alone
-    (the goal is none; each is listed).  Flattened documents (NFKC on the
-    whole group, groups holding ``，；：？！（）``): lines and documents restored
-    exactly, against the same lines repaired one at a time.
+    Clean documents, one starting at every line: those the fixer changes
+    otherwise than their lines alone (the goal is none; each line is listed).
+    Flattened documents (NFKC on the whole group; consecutive groups holding
+    ``，；：？！（）``): lines and documents restored exactly, against the same
+    lines repaired one at a time.
 
 It also prints, per kind of edit, the share of edits that restored a mark that
 was fullwidth in the original: the ``CONFIDENCE`` constants of
@@ -136,26 +137,27 @@ def measure_groups(path: Path, config: FixConfig, size: int, list_limit: int) ->
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     counts: Counter[str] = Counter()
-    alone = {i: fix(line, config) for i, line in enumerate(lines)}
-    worse: list[tuple[int, str, str]] = []
-    for start in range(0, len(lines) - size + 1, size):
+    alone = [fix(line, config) for line in lines]
+    worse: dict[int, tuple[str, str]] = {}
+    # Clean documents start at every line: each line is seen in ``size`` contexts.
+    for start in range(len(lines) - size + 1):
         group = lines[start:start + size]
         text = "\n".join(group)
         out = fix(text, config)
         counts["clean_docs"] += 1
         counts["clean_docs_changed"] += out != text
-        separate = "\n".join(alone[start + k] for k in range(size))
+        separate = "\n".join(alone[start:start + size])
         if out != separate:
             counts["clean_docs_changed_beyond_lines"] += 1
             for k, (a, b) in enumerate(zip(separate.split("\n"), out.split("\n"),
                                            strict=True)):
                 if a != b:
-                    worse.append((start + k + 1, group[k], b))
+                    worse[start + k + 1] = (group[k], b)
     print(f"== {path.name}: documents of {size} lines")
-    print(f"(c) clean documents: {counts['clean_docs']}, changed "
-          f"{counts['clean_docs_changed']}, changed beyond their lines alone "
-          f"{counts['clean_docs_changed_beyond_lines']}")
-    for number, line, out in worse[:list_limit]:
+    print(f"(c) clean documents (one starting at every line): {counts['clean_docs']}, "
+          f"changed {counts['clean_docs_changed']}, changed beyond their lines alone "
+          f"{counts['clean_docs_changed_beyond_lines']} ({len(worse)} lines)")
+    for number, (line, out) in sorted(worse.items())[:list_limit]:
         print(f"  line {number}: {line[:120]}")
         print(f"       -> {out[:120]}")
     for start in range(0, len(lines) - size + 1, size):

@@ -15,6 +15,11 @@ one comma.  So the decision is made per paragraph (one line), from evidence:
 - otherwise the paragraph needs enough tight Han-context marks (``学习,使用``),
   of more than one kind unless it also holds marks NFKC keeps (``。、“”``).
 
+NFKC flattens a whole text at once, so a text of several paragraphs is also
+weighed as a whole: when NFKC would change nothing in it and no line of it
+shows ASCII typing, the marks of its paragraphs add up, and a short paragraph
+(one comma beside ``。``, a lone ``?``) is restored with the others.
+
 Within a flattened paragraph only marks next to Han are restored: ``1,000``,
 ``12:30``, URLs, code in backticks, HTML entities, ``%s``-style placeholders
 and English sentences keep their ASCII punctuation.  Parentheses are decided
@@ -91,6 +96,11 @@ _AUTHORED_ASCII: dict[str, re.Pattern[str]] = {
     "space_after_full_stop": re.compile(f"。 +[{HAN}]"),
 }
 
+#: The same signs sought in a whole text at once (``$`` ends each line).
+_AUTHORED_ASCII_ANY_LINE = re.compile(
+    "|".join(f"(?:{rx.pattern})" for rx in _AUTHORED_ASCII.values()), re.MULTILINE
+)
+
 #: A paragraph that keeps fullwidth marks NFKC leaves alone (``。、“”《》``…)
 #: counts as flattened with this many tight Han-context ASCII commas
 #: (``学习,使用``), or with one comma and another flattened mark (a semicolon,
@@ -106,6 +116,10 @@ MIN_COMMAS_WITH_KEPT = 2
 #: or more) change authored lines of the clean corpus (lists of names, man
 #: pages); a comma with a ``?`` or ``!`` changes none (bench, both files).
 MIN_COMMAS_WITH_QUESTION = 1
+
+#: A text is weighed as a whole only with at least this many paragraphs holding
+#: ASCII marks beside Han: one paragraph is judged alone.
+MIN_DOCUMENT_PARAGRAPHS = 2
 
 #: Confidence of each kind of edit in a paragraph judged flattened: the share
 #: of such marks that were fullwidth before NFKC, measured on the flattened
@@ -137,7 +151,8 @@ class Signals(TypedDict):
     #: Names of the :data:`_AUTHORED_ASCII` patterns found.
     authored_ascii: list[str]
     #: Restorable marks by kind: tight commas, semicolons, question and
-    #: exclamation marks, colons, parenthesis pairs.
+    #: exclamation marks, colons, colons that end the paragraph, parenthesis
+    #: pairs.
     tight_marks: dict[str, int]
     #: Number of fullwidth marks NFKC keeps (``。、“”``…).
     kept_fullwidth: int
@@ -255,10 +270,10 @@ def paragraph_signals(line: str) -> Signals:
     """
     mask = _protected(line)
     n = len(line)
-    tight: dict[str, int] = {",": 0, ";": 0, "?!": 0, ":": 0, "()": 0}
+    tight: dict[str, int] = {",": 0, ";": 0, "?!": 0, ":": 0, ":$": 0, "()": 0}
     for s, e, kind in _mark_candidates(line, mask):
         if kind == ":":
-            tight[":"] += 1
+            tight[":" if e < n else ":$"] += 1
         elif not _is_han(line[s - 1] if s else ""):
             continue
         elif kind in ("?", "!"):
@@ -281,9 +296,9 @@ def paragraph_signals(line: str) -> Signals:
 def judge(normalized: bool, authored: list[str], tight: dict[str, int], kept: int) -> bool:
     """Decide from the signals of a paragraph whether it was flattened.
 
-    >>> judge(True, [], {",": 1, ";": 0, "?!": 1, ":": 0, "()": 0}, 0)
+    >>> judge(True, [], {",": 1, ";": 0, "?!": 1, ":": 0, ":$": 0, "()": 0}, 0)
     True
-    >>> judge(True, [], {",": 3, ";": 0, "?!": 0, ":": 0, "()": 0}, 0)
+    >>> judge(True, [], {",": 3, ";": 0, "?!": 0, ":": 0, ":$": 0, "()": 0}, 0)
     False
     """
     if not normalized or authored:
@@ -293,7 +308,7 @@ def judge(normalized: bool, authored: list[str], tight: dict[str, int], kept: in
         return True
     if not kept:
         return False
-    others = tight[";"] + tight[":"] + tight["()"]
+    others = tight[";"] + tight[":"] + tight[":$"] + tight["()"]
     return commas >= MIN_COMMAS_WITH_KEPT or (commas >= 1 and others >= 1)
 
 
@@ -330,13 +345,13 @@ def _declined_early(line: str) -> bool:
     return any(rx.search(line) for rx in _AUTHORED_ASCII.values())
 
 
-def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Signals]:
-    """The edits for one paragraph (none unless it looks flattened), and why."""
-    signals = paragraph_signals(line)
-    if not signals["flattened"]:
-        return [], signals
+def _paragraph_edits(
+    line: str, offset: int, index: int, signals: Signals, document: bool = False
+) -> list[Edit]:
+    """The edits for one paragraph judged flattened (alone, or by its document)."""
     mask = _protected(line)
     edits: list[Edit] = []
+    extra = {"document": True} if document else {}
     for s, e, kind in _mark_candidates(line, mask):
         before = line[s:e]
         after = "".join(FULLWIDTH[c] for c in before)
@@ -346,55 +361,129 @@ def _paragraph_edits(line: str, offset: int, index: int) -> tuple[list[Edit], Si
             confidence = CONFIDENCE_FINAL_COLON
         edits.append(
             Edit(offset + s, offset + e, before, after, confidence,
-                 {"paragraph": index, "context": context})
+                 {"paragraph": index, "context": context, **extra})
         )
     for o, c in _paren_pairs(line, mask):
-        ev = {"paragraph": index, "pair": [offset + o, offset + c]}
+        ev = {"paragraph": index, "pair": [offset + o, offset + c], **extra}
         edits.append(Edit(offset + o, offset + o + 1, "(", "（", CONFIDENCE["()"], ev))
         edits.append(Edit(offset + c, offset + c + 1, ")", "）", CONFIDENCE["()"], ev))
     edits.sort(key=lambda ed: ed.start)
-    return edits, signals
+    return edits
+
+
+class DocumentSignals(TypedDict):
+    """The evidence of several paragraphs weighed together (JSON-ready)."""
+
+    #: Paragraphs whose marks were added up: NFKC-normalised, no typed-ASCII sign.
+    paragraphs: int
+    tight_marks: dict[str, int]
+    kept_fullwidth: int
+    flattened: bool
+
+
+def document_signals(text: str, paragraphs: list[Signals]) -> DocumentSignals | None:
+    """The marks of a text's paragraphs added up, and whether they show NFKC.
+
+    NFKC flattens a whole text at once: every paragraph of a flattened text
+    is NFKC-normalised and none shows ASCII typing, so paragraphs that each
+    hold too few marks to be judged alone (one comma beside ``。`` here, one
+    ``?`` there) add up.  A text where NFKC would change anything, or where a
+    line shows typed ASCII (even a line without a mark beside Han, such as
+    ``包含统计信息.``), is not weighed as a whole (None).
+
+    >>> lines = ["打开菜单,选择选项。", "要保存吗?"]
+    >>> document_signals("\\n".join(lines), [paragraph_signals(x) for x in lines])["flattened"]
+    True
+    """
+    if len(paragraphs) < MIN_DOCUMENT_PARAGRAPHS:
+        return None
+    if any(p["authored_ascii"] or not p["nfkc_normalized"] for p in paragraphs):
+        return None
+    if not unicodedata.is_normalized("NFKC", text) or _AUTHORED_ASCII_ANY_LINE.search(text):
+        return None
+    tight = {kind: sum(p["tight_marks"][kind] for p in paragraphs)
+             for kind in paragraphs[0]["tight_marks"]}
+    kept = len(_KEPT_CJK.findall(text))
+    # A colon that ends a paragraph (作者是:) is typed about as often as not
+    # (CONFIDENCE_FINAL_COLON); beside a comma of another paragraph and a 。 of
+    # a third it changed a clean text (bench --group 4 on windows at every line).
+    weighed = {**tight, ":$": 0}
+    return {
+        "paragraphs": len(paragraphs),
+        "tight_marks": tight,
+        "kept_fullwidth": kept,
+        "flattened": judge(True, [], weighed, kept),
+    }
 
 
 @register("punctuation", switch="restore_punctuation", gate=GATE, test=gate_test, lead=LEAD)
 def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     """Restore ``，；：？！（）`` in paragraphs that show NFKC flattening.
 
-    The step's evidence lists, for each paragraph (line) it changed, the
-    signals of :func:`paragraph_signals`, and counts the paragraphs it left
-    alone by reason.
+    A paragraph is judged alone first; the paragraphs left too short of
+    evidence are restored when the whole text shows it (see
+    :func:`document_signals`).  The step's evidence lists, for each paragraph
+    (line) it changed, the signals of :func:`paragraph_signals`, the summed
+    signals of the text when they were used, and counts the paragraphs it
+    left alone by reason.
 
     >>> restore_punctuation("然而,学习它并非易事,需要时间(几年)。", FixConfig()).edits[0].after
     '，'
     >>> restore_punctuation("文件, 目录(见下文)。", FixConfig()) is None
     True
+    >>> fixed = restore_punctuation("打开菜单,选择选项。\\n要保存吗?", FixConfig())
+    >>> [edit.after for edit in fixed.edits]
+    ['，', '？']
     """
-    edits: list[Edit] = []
-    restored: list[dict[str, Any]] = []
-    declined: Counter[str] = Counter()
-    declined_early: list[str] = []  # paragraphs whose reason is asked for at the end
     # Only lines where the gate finds a mark are looked at, and the gate finds
     # it in the paragraph too: the Han character beside a mark cannot be a
     # line break, so both lie in the paragraph.
     hits = [m.start() for m in _FAST_GATE.finditer(text)]
     if not hits:
         return None
-    for index, offset, line in lines_at(text, hits):
+    found = list(lines_at(text, hits))
+    edits: list[Edit] = []
+    restored: list[dict[str, Any]] = []
+    declined: Counter[str] = Counter()
+    declined_early: list[str] = []  # paragraphs whose reason is asked for at the end
+    # Paragraphs with marks that were not restored alone, for the text as a whole.
+    waiting: list[tuple[int, int, str, Signals]] = []
+    weighed: list[Signals] = []
+    whole = len(found) >= MIN_DOCUMENT_PARAGRAPHS and unicodedata.is_normalized("NFKC", text)
+    for index, offset, line in found:
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-        if _declined_early(body):
+        if not whole and _declined_early(body):
             declined_early.append(body)
             continue
-        found, signals = _paragraph_edits(body, offset, index)
-        if found:
-            restored.append({"paragraph": index, **signals, "edits": len(found)})
-            edits.extend(found)
+        signals = paragraph_signals(body)
+        weighed.append(signals)
+        if signals["flattened"]:
+            done = _paragraph_edits(body, offset, index, signals)
+            restored.append({"paragraph": index, **signals, "edits": len(done)})
+            edits.extend(done)
         else:
-            declined[_declined_reason(signals)] += 1
+            waiting.append((index, offset, body, signals))
+    evidence: dict[str, Any] = {}
+    if whole and waiting:
+        doc = document_signals(text, weighed)
+        if doc is not None and doc["flattened"]:
+            evidence["document"] = doc
+            for index, offset, body, signals in waiting:
+                done = _paragraph_edits(body, offset, index, signals, document=True)
+                if done:
+                    restored.append({"paragraph": index, **signals, "edits": len(done),
+                                     "by_document": True})
+                    edits.extend(done)
+            waiting = []
+    for _, _, _, signals in waiting:
+        declined[_declined_reason(signals)] += 1
     if not edits:
         return None
     for body in declined_early:
         declined[_early_decline(body) or "too_few_marks"] += 1
-    evidence = {"paragraphs": restored, "declined": dict(sorted(declined.items()))}
+    restored.sort(key=lambda r: int(r["paragraph"]))
+    edits.sort(key=lambda ed: ed.start)
+    evidence = {"paragraphs": restored, **evidence, "declined": dict(sorted(declined.items()))}
     return Step("punctuation", tuple(edits), evidence)
 
 
