@@ -227,3 +227,14 @@ def test_what_nfkc_expanded_out_of_step(original: str) -> None:
     assert "2." in damaged or "(13)" in damaged
     fixed = unicodedata.normalize("NFKC", repair(damaged))
     assert fixed == unicodedata.normalize("NFKC", original)
+
+
+def test_an_annotation_whose_tone_letter_a_chunk_cut() -> None:
+    # ā is A8 A1 in GBK: a chunk ends after A8 ("?"), and A1 pairs with the ")"
+    # into an invalid pair ("?"); the reader is in step again at 們.
+    original = "我們都同意他們的看法，也會支持他們。"
+    data = leak(original, {"他": "tā"})
+    damaged = chunked(data, [data.index("(tā)".encode("gbk")) + 3])
+    assert "他(t??們" in damaged
+    assert repair(damaged).count("(tā)") == 0
+    assert A.fix_annotations(repair(damaged)) == unicodedata.normalize("NFKC", original)

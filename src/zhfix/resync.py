@@ -96,8 +96,12 @@ MAX_ISLAND = 200
 MAX_ANNOTATION = 8
 
 _PINYIN = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑɡńňǹḿ"
-#: A ``?`` next to a non-ASCII character, or followed by an annotation tail.
-GATE = re.compile(f"[^\\x00-\\x7f]\\?|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)")
+#: A ``?`` next to a non-ASCII character, followed by an annotation tail, or
+#: two in an annotation after a non-ASCII character (a cut tone letter).
+GATE = re.compile(
+    f"[^\\x00-\\x7f]\\?|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)"
+    "|[^\\x00-\\x7f]\\([a-z]{0,8}\\?\\?"
+)
 _TONE_LETTERS = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑɡńňǹḿ")
 _ANNOTATION_BODY = re.compile(f"[{_PINYIN}]{{1,{MAX_ANNOTATION}}}\\)")
 _ANNOTATION_BEFORE = re.compile(f"\\([{_PINYIN}]{{1,{MAX_ANNOTATION}}}\\)$")
@@ -470,6 +474,48 @@ def _skip_annotation(
     return out
 
 
+#: Pinyin letters that GBK encodes in two bytes (A8 A1 to A8 BA).
+_GBK_TONE_LETTERS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê"
+#: An annotation read in step whose double-byte tone letter a chunk boundary
+#: cut: ``(`` and letters, ``?`` for the lead byte alone, then the trail byte
+#: paired with what followed (``?``, or a character if the pair is valid),
+#: which swallowed the next letter or the ``)``.
+_CUT_ANNOTATION = re.compile(
+    f"\\(([a-z]{{0,{MAX_ANNOTATION}}})\\?(\\?|[^\\x00-\\x7f])([a-z]{{0,{MAX_ANNOTATION}}}\\))?"
+)
+
+
+def _cut_annotation(text: str, i: int, target: str) -> tuple[int, str] | None:
+    """An annotation of ``target`` at ``text[i]`` (a ``(``) with a cut tone
+    letter: where it ends and the reading it spelt (``他(t??們`` for ``(tā)``).
+
+    >>> _cut_annotation("他(t??們", 1, "他")
+    (5, 'tā')
+    """
+    from zhfix.annotations import match_reading, parse_annotation
+
+    m = _CUT_ANNOTATION.match(text, i)
+    if m is None:
+        return None
+    head, paired, tail = m.group(1), m.group(2), m.group(3)
+    # With the ")" still there, the trail byte swallowed a letter; without,
+    # it swallowed the ")".
+    swallowed = [chr(c) for c in range(0x61, 0x7B)] if tail else [")"]
+    rest = tail[:-1] if tail else ""
+    for letter in _GBK_TONE_LETTERS:
+        trail = tables().code[letter] & 0xFF
+        for first in swallowed:
+            found = tables().char.get(trail << 8 | ord(first))
+            read = "?" if found is None else unicodedata.normalize("NFKC", found)
+            if read != paired:
+                continue
+            body = head + letter + (first + rest if tail else "")
+            spelling = parse_annotation(body)
+            if spelling is not None and match_reading(target, spelling):
+                return m.end(), body
+    return None
+
+
 def _decode_island(
     text: str, prev: str, following: str, at_end: bool = False
 ) -> tuple[str, float, list[Any]] | None:
@@ -502,6 +548,7 @@ def _decode_island(
             if m:
                 ann = _annotation_chars(m.group()[:-1])
                 ann_end = m.end()
+        cut = _CUT_ANNOTATION.match(text, i) if ch == "(" else None
         forms = [
             (k, codes)
             for k in range(1, min(longest_form, n - i) + 1)
@@ -544,6 +591,12 @@ def _decode_island(
                         for x in _skip_annotation(h, i, ann[0], ann[2], eaten=True):
                             push(ann_end, x)
                     continue
+                if ch == "(" and h.pending == NONE and h.prev and cut is not None:
+                    found = _cut_annotation(text, i, h.prev[-1])
+                    if found is not None:
+                        event = {"at": i, "annotation": found[1], "cut": True,
+                                 "target": h.prev[-1]}
+                        push(found[0], _with(h, SPLIT_COST + ANNOTATION_COST, event))
                 if ch == "(" and ann is not None and h.pending != NONE:
                     for x in _skip_annotation(h, i, ann[0], ann[2], eaten=False):
                         push(ann_end, x)
@@ -625,7 +678,7 @@ def _islands(line: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for m in GATE.finditer(line):
         q = line.index("?", m.start())
-        start = max(0, q - 1)
+        start = min(max(0, q - 1), m.start())
         while start > 0 and line[start] == "?":
             start -= 1
         # Take in annotations just before: the byte-level replace may have put
@@ -664,7 +717,7 @@ def gate_test(text: str) -> bool:
 #: The gate turned round to start at the ``?`` (a lookbehind finds the
 #: character before it): it finds something wherever the gate does.
 LEAD = Lead(
-    "?", f"\\?(?<=[^\\x00-\\x7f].)|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)"
+    "?", f"\\?(?<=[^\\x00-\\x7f].)|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)|\\?\\?"
 )
 
 
