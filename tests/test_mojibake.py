@@ -223,3 +223,24 @@ def test_line_layer_carries_damaged_runs_not_clean_ones(chain: str, name: str, o
                 readable += 1
                 pulled += mojibake._carried(line, *m.span(), after, lm)
     assert pulled <= 0.1 * readable, f"{pulled}/{readable}"
+
+
+@pytest.mark.parametrize(("chain", "name", "other"), NEIGHBOURS)
+def test_weak_span_leaves_the_rest_of_its_line(chain: str, name: str, other: str) -> None:
+    """A span of a clean line damaged through a weak layer: whatever becomes of
+    the span, the clean text around it stays as it is."""
+    checked = 0
+    for i, line in enumerate(_sample(name, seed=8)):
+        if checked >= 10 * SAMPLE:
+            break
+        try:
+            d = mojibake_span(line, chain, errors="strict", seed=i)
+        except (UnencodableError, UnicodeError, ValueError):
+            continue
+        if not d.record["lossless"] or d.text == line or len(d.text) != len(line):
+            continue
+        start, end = d.record["span"]
+        checked += 1
+        out = mojibake.fix(d.text)
+        assert len(out) != len(line) or (out[:start], out[end:]) == (line[:start], line[end:])
+    assert checked >= SAMPLE

@@ -851,7 +851,9 @@ def _cjk_runs(
     separated by ASCII only (``婓 Basic IDE 笢妏蚚``) are also offered together
     when each loses at most :data:`WEAK_CARRY_LOSS` and reads as text on its
     own, so that a one-character run (``TRUE 麼 FALSE`` for ``TRUE 或 FALSE``)
-    is carried by its neighbours; the group must pass the thresholds as a whole.
+    is carried by its neighbours; the group must pass the thresholds as a
+    whole, and hold all the non-ASCII text of the line (a clean ``或``
+    beside damage is not read for company when clean Chinese lies beyond it).
     """
     lm = model()
 
@@ -877,18 +879,27 @@ def _cjk_runs(
             runs.append((k, m))
             yield k, m
         k = m
-    group: list[tuple[int, int]] = []
+    # Chains of runs with only ASCII between them, offered whole when they
+    # hold all the non-ASCII text of the line and every run is carried: a run
+    # that is not, or text the layer cannot read (clean Chinese beside the
+    # damage), keeps its neighbours from being read for company.  Lines with
+    # more are left to _line_consistent.
+    chain: list[tuple[int, int]] = []
     for run in [*runs, (-1, -1)]:
-        gaining = run[0] >= 0 and carried(*run)
-        if gaining and (not group or all(
+        if run[0] >= 0 and (not chain or all(
             line[offset + units[u][0] : offset + units[u][1]].isascii()
-            for u in range(group[-1][1], run[0])
+            for u in range(chain[-1][1], run[0])
         )):
-            group.append(run)
+            chain.append(run)
             continue
-        if len(group) > 1:
-            yield group[0][0], group[-1][1]
-        group = [run] if gaining else []
+        if (
+            len(chain) > 1
+            and line[: offset + units[chain[0][0]][0]].isascii()
+            and line[offset + units[chain[-1][1] - 1][1] :].isascii()
+            and all(carried(*r) for r in chain)
+        ):
+            yield chain[0][0], chain[-1][1]
+        chain = [run]
 
 
 def _whole(units: list[tuple[int, int, int, int]], line: str, offset: int,
@@ -1401,11 +1412,16 @@ def _line_consistent(line: str, repairs: Sequence[Reading], lm: Model) -> list[R
     """More runs of ``line`` read through the weak layer its repairs were read through.
 
     A line is written and read with one pair of codecs, so once a
-    :attr:`Layer.han_to_han` reading is accepted for part of it, every other
-    run of non-ASCII text (up to ASCII or the line's ends, see
-    :data:`_WIDE_RUN_RE`) that the layer reads back whole is read through it
-    as well, when :func:`_carried` says so.  Runs that overlap a repair are
-    left as they are.
+    :attr:`Layer.han_to_han` reading is accepted for part of it, the other
+    runs of non-ASCII text (up to ASCII or the line's ends, see
+    :data:`_WIDE_RUN_RE`) may be read through the layer as well.  A run
+    holding letters foreign to Chinese (Hangul, kana …) is read when it is
+    :func:`_carried`; the other runs left between two repairs, or between a
+    repair and the line's end, are read all together or not at all: each must
+    read back whole and be carried (or read back as it is).  So a clean word
+    next to damage (``或`` reads as well as ``麼``) stays clean when clean
+    Chinese lies beyond it, as it does when the damage is a span inside a
+    clean line.
     """
     support: dict[str, float] = {}
     for r in repairs:
@@ -1417,17 +1433,51 @@ def _line_consistent(line: str, repairs: Sequence[Reading], lm: Model) -> list[R
     found: list[Reading] = []
     for name, line_gain in sorted(support.items(), key=lambda kv: -kv[1]):
         layer = next(layer for layer in LAYERS if layer.name == name)
-        for m in _WIDE_RUN_RE.finditer(line):
-            a, b = m.span()
-            if any(a < e and s < b for s, e in taken):
+        # Runs of foreign letters carry their own evidence: read them first.
+        for run in _free_runs(line, taken):
+            if run is not None and _foreign_letters(line[run[0] : run[1]]):
+                carried = _carry_run(line, run, layer, line_gain, lm)
+                if carried is not None:
+                    found.append(carried)
+                    taken.append(run)
+        # Then the runs between two repairs, all together or not at all.
+        group: list[tuple[int, int]] = []
+        for run in [*_free_runs(line, taken), None]:
+            if run is not None:
+                group.append(run)
                 continue
-            after = read_back(m.group(), layer)
-            if after is None or after == m.group() or not _carried(line, a, b, after, lm):
-                continue
-            gain = _context_gain(line, a, b, after, lm)
-            found.append(Reading(a, b, after, (name,), gain=gain, weak=True, line_gain=line_gain))
-            taken.append((a, b))
+            readings = [_carry_run(line, g, layer, line_gain, lm) for g in group]
+            if all(
+                r is not None or read_back(line[a:b], layer) == line[a:b]
+                for r, (a, b) in zip(readings, group, strict=True)
+            ):
+                kept = [r for r in readings if r is not None]
+                found += kept
+                taken += [(r.start, r.end) for r in kept]
+            group = []
     return found
+
+
+def _free_runs(line: str, taken: Sequence[tuple[int, int]]) -> list[tuple[int, int] | None]:
+    """The runs of :data:`_WIDE_RUN_RE` in ``line``, None for those overlapping ``taken``."""
+    runs: list[tuple[int, int] | None] = []
+    for m in _WIDE_RUN_RE.finditer(line):
+        a, b = m.span()
+        runs.append(None if any(a < e and s < b for s, e in taken) else (a, b))
+    return runs
+
+
+def _carry_run(
+    line: str, run: tuple[int, int], layer: Layer, line_gain: float, lm: Model
+) -> Reading | None:
+    """``line[a:b]`` read through ``layer``, when it reads back whole, changes and
+    is :func:`_carried`."""
+    a, b = run
+    after = read_back(line[a:b], layer)
+    if after is None or after == line[a:b] or not _carried(line, a, b, after, lm):
+        return None
+    gain = _context_gain(line, a, b, after, lm)
+    return Reading(a, b, after, (layer.name,), gain=gain, weak=True, line_gain=line_gain)
 
 
 # --- the gate and the fixer ----------------------------------------------------------------
