@@ -238,3 +238,22 @@ def test_an_annotation_whose_tone_letter_a_chunk_cut() -> None:
     assert "他(t??們" in damaged
     assert repair(damaged).count("(tā)") == 0
     assert A.fix_annotations(repair(damaged)) == unicodedata.normalize("NFKC", original)
+
+
+@pytest.mark.parametrize(
+    ("original", "table"),
+    [
+        ("如果忽略這些，則使用標準輸入。", {"赃": "zāng", "些": "xiē"}),
+        ("每個人都用標尺設置縮進。", {"總": "zǒng", "置": "zhì"}),
+    ],
+)
+def test_an_aligned_annotation_in_an_island_is_read_past(
+    original: str, table: dict[str, str]
+) -> None:
+    # 這 is DF 40: the "(" eaten after DF, the reader is in step at "@" (40)
+    # and reads 些(xiē) as it stands; read letter by letter, the annotation
+    # would cost more than garbage in its place (撸佬┅o).
+    damaged = chunked(leak(original, table), [])
+    assert any(f"{ch}({reading})" in damaged for ch, reading in table.items())
+    fixed = unicodedata.normalize("NFKC", repair(damaged))
+    assert fixed == unicodedata.normalize("NFKC", original)

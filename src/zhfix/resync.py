@@ -344,12 +344,11 @@ def _emit(h: _Hyp, ch: str, score: float, last: int, event: dict[str, Any] | Non
     )
 
 
-def _top(
-    prev: str, chars: tuple[str, ...] | list[str], k: int = CANDIDATES
-) -> list[tuple[float, str]]:
+def _top(prev: str, chars: tuple[str, ...] | list[str]) -> list[tuple[float, str]]:
+    """The :data:`CANDIDATES` best of ``chars`` after ``prev``."""
     scored = [(_lp(prev, c), c) for c in chars]
     scored.sort(reverse=True)
-    return scored[:k]
+    return scored[:CANDIDATES]
 
 
 def _check_invalid(h: _Hyp, lead: int) -> bool:
@@ -516,6 +515,40 @@ def _cut_annotation(text: str, i: int, target: str) -> tuple[int, str] | None:
     return None
 
 
+def _identity_score(text: str, prev: str, following: str) -> float:
+    """The island read as it stands, as :func:`_decode_island` scores it: an
+    aligned annotation may be read past at :data:`ANNOTATION_COST`, so that
+    doing so is no reason to prefer another reading."""
+    score = 0.0
+    p = prev
+    i = 0
+    chars = text + following
+    while i < len(chars):
+        c = chars[i]
+        if c == "(" and i < len(text) and p:
+            m = _ANNOTATION_BODY.match(text, i + 1)
+            ann = _annotation_chars(m.group()[:-1]) if m else None
+            if m and ann is not None and p[-1] in ann[2]:
+                end = m.end()
+                through, q = 0.0, p
+                for d in chars[i : end + 1]:
+                    through += _lp(q, d)
+                    q = (q + d)[-CONTEXT:]
+                past = -ANNOTATION_COST + (_lp(p, chars[end]) if end < len(chars) else 0.0)
+                if past > through:
+                    score += past
+                    if end < len(chars):
+                        p = (p + chars[end])[-CONTEXT:]
+                    i = end + 1
+                    continue
+        score += _lp(p, c)
+        p = (p + c)[-CONTEXT:]
+        i += 1
+    if not following:
+        score += _line_end_lp(p)
+    return score
+
+
 def _decode_island(
     text: str, prev: str, following: str, at_end: bool = False
 ) -> tuple[str, float, list[Any]] | None:
@@ -591,6 +624,14 @@ def _decode_island(
                         for x in _skip_annotation(h, i, ann[0], ann[2], eaten=True):
                             push(ann_end, x)
                     continue
+                if (ch == "(" and h.pending == NONE and ann is not None
+                        and h.prev[-1:] in ann[2]):
+                    # In step, an aligned annotation of the character before:
+                    # kept as it is, and read past (the annotator, if the
+                    # islands show one, removes it afterwards).
+                    x = _Hyp(h.score - ANNOTATION_COST, NONE, h.last, h.prev,
+                             (text[i:ann_end], h.out), h.events, h.invalid_after)
+                    push(ann_end, x)
                 if ch == "(" and h.pending == NONE and h.prev and cut is not None:
                     found = _cut_annotation(text, i, h.prev[-1])
                     if found is not None:
@@ -633,13 +674,7 @@ def _decode_island(
     repaired = "".join(reversed(pieces))
     if repaired == text:
         return None
-    identity = 0.0
-    p = prev
-    for c in text + following:
-        identity += _lp(p, c)
-        p = (p + c)[-CONTEXT:]
-    if not following:
-        identity += _line_end_lp(p)
+    identity = _identity_score(text, prev, following)
     events: list[Any] = []
     node = best.events
     while node is not None:
