@@ -180,6 +180,9 @@ def measure_groups(path: Path, config: FixConfig, size: int, list_limit: int) ->
             counts["flat_lines"] += 1
             counts["flat_lines_exact"] += out_lines[k] == ideal[k]
             counts["flat_lines_exact_alone"] += alone_lines[k] == ideal[k]
+            if out_lines[k] != flat[k]:
+                counts["flat_lines_changed"] += 1
+                counts["flat_lines_changed_exact"] += out_lines[k] == ideal[k]
     docs, n = counts["flat_docs"], counts["flat_lines"]
     print(f"(c) flattened documents: {docs} (skipped {counts['flat_docs_skipped']}); "
           f"lines with a mark to restore: {n}")
@@ -189,6 +192,9 @@ def measure_groups(path: Path, config: FixConfig, size: int, list_limit: int) ->
     print(f"  lines exact         {counts['flat_lines_exact']:>6}  "
           f"{counts['flat_lines_exact'] / max(n, 1):.1%}   (lines alone: "
           f"{counts['flat_lines_exact_alone'] / max(n, 1):.1%})")
+    changed = counts["flat_lines_changed"]
+    print(f"  lines changed       {changed:>6}  of which exact "
+          f"{counts['flat_lines_changed_exact'] / max(changed, 1):.1%}")
     return dict(counts)
 
 
