@@ -1103,7 +1103,10 @@ _FOREIGN_SCRIPTS = (
 )
 
 #: A run mixing this many of :data:`_FOREIGN_SCRIPTS` (``ㄧΑいぃす砛ㄏノ``,
-#: 函式中不允許使用 read as GBK) is mojibake however few Han it holds.
+#: 函式中不允許使用 read as GBK) is mojibake however few Han it holds.  On the
+#: dev corpus no clean run of non-ASCII text mixes two (209k runs); of the
+#: runs of 20,000 zh_hant lines read as GBK that fall below
+#: :data:`WEAK_MIN_HAN_SHARE` (56k, mostly one or two characters), 2.5 % do.
 MIXED_SCRIPTS = 2
 
 
