@@ -257,3 +257,13 @@ def test_an_aligned_annotation_in_an_island_is_read_past(
     assert any(f"{ch}({reading})" in damaged for ch, reading in table.items())
     fixed = unicodedata.normalize("NFKC", repair(damaged))
     assert fixed == unicodedata.normalize("NFKC", original)
+
+
+def test_a_lost_character_after_a_comma_is_not_another_mark() -> None:
+    # 剩 lost both bytes to an invalid pair after "，": the language model has
+    # no bigrams for punctuation, and without the measured rate a "。" there
+    # scored as well as anywhere.
+    original = "每個人都走了，剩下的人很少。"
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    fixed = repair(damaged)
+    assert "，。" not in fixed and len(fixed) == len(original)
