@@ -17,6 +17,7 @@ CONFIG = FixConfig()
 # ``zhfix.annotations`` is shadowed by ``from __future__ import annotations`` in
 # the package namespace, so import the module by name.
 A = importlib.import_module("zhfix.annotations")
+R = importlib.import_module("zhfix.resync")
 
 
 def leak(text: str, table: dict[str, str]) -> bytes:
@@ -72,13 +73,21 @@ def repair(text: str) -> str:
 
 def test_a_cut_full_stop_and_the_pair_it_spoils() -> None:
     # 。 = A1 A3 is cut; A3 pairs with 93 (換 = 93 51) into an invalid pair; 51 is Q.
-    # On its own that island is weak evidence; the long misaligned run that a
-    # second cut makes in the next paragraph shows the text went through a
-    # broken decoder, and then both are repaired.
-    original = "我們已經討論過這個計劃。換句話說，所有人都同意。\n下一步是準備會議的資料和場地。"
-    splits = split_inside(original, "。") + split_inside(original, "準")
-    damaged = chunked(leak(original, {}), splits)
+    original = "我們已經討論過這個計劃。換句話說，所有人都同意。"
+    damaged = chunked(leak(original, {}), split_inside(original, "。"))
     assert damaged.startswith("我們已經討論過這個計劃??Q句話說")
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+
+
+def test_a_weak_island_is_repaired_once_another_confirms_the_damage() -> None:
+    # 這 = DF 40 is cut: DF alone is "?", and 40 is "@" in step.  On its own
+    # that island is weak evidence; the long misaligned run that a second cut
+    # makes in the next paragraph shows the text went through a broken
+    # decoder, and then both are repaired.
+    original = "我們已經討論過這個計劃。換句話說，所有人都同意。\n下一步是準備會議的資料和場地。"
+    splits = split_inside(original, "這") + split_inside(original, "準")
+    damaged = chunked(leak(original, {}), splits)
+    assert damaged.startswith("我們已經討論過?@個計劃")
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
     alone = chunked(leak(original.split("\n")[0], {}), splits[:1])
     assert repair(alone) == alone
@@ -267,3 +276,9 @@ def test_a_lost_character_after_a_comma_is_not_another_mark() -> None:
     damaged = chunked(leak(original, {"總": "zǒng"}), [])
     fixed = repair(damaged)
     assert "，。" not in fixed and len(fixed) == len(original)
+
+
+def test_the_decoder_scores_with_two_characters_of_context() -> None:
+    # The language model's trigrams: after 计算, 机 is likelier than after 算 alone.
+    assert R.CONTEXT == 2
+    assert R._lp("计算", "机") > R._lp("的算", "机")
