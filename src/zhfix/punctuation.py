@@ -516,7 +516,13 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     # Paragraphs with marks that were not restored alone, for the text as a whole.
     waiting: list[tuple[int, int, str, Signals]] = []
     weighed: list[Signals] = []
-    whole = "\n" in text.rstrip("\n") and unicodedata.is_normalized("NFKC", text)
+    # Whether the text may be weighed as a whole (document_signals): if not,
+    # paragraphs are judged alone and the cheap early vetoes apply.
+    whole = (
+        "\n" in text.rstrip("\n")
+        and not _DOCUMENT_VETO.search(text)
+        and unicodedata.is_normalized("NFKC", text)
+    )
     for index, offset, line in found:
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         if not whole and _declined_early(body):
