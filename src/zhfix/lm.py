@@ -28,6 +28,7 @@ from __future__ import annotations
 import gzip
 import math
 import unicodedata
+from collections.abc import Sequence
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -246,24 +247,61 @@ def segment_logprob(text: str) -> float:
     return _segment_logprob(text)
 
 
-#: Texts whose segmentation is remembered: hole filling scores the same
-#: context with each candidate, and the same candidates on every layer.
+#: Texts whose segmentation is remembered: the same context is scored again
+#: when a stretch is read again (on another layer, or around a first reading).
 SEGMENT_CACHE_SIZE = 1 << 16
 
 
 @lru_cache(maxsize=SEGMENT_CACHE_SIZE)
 def _segment_logprob(text: str) -> float:
+    return _extend_segmentation(text, [0.0])[-1]
+
+
+def segment_logprobs(left: str, middles: Sequence[str], right: str) -> list[float]:
+    """:func:`segment_logprob` of ``left + m + right`` for each ``m`` in ``middles``.
+
+    Hole filling scores one context with each of up to hundreds of candidate
+    characters.  The best segmentations of the prefixes of ``left`` do not
+    depend on what follows them, so they are computed once and only the rest
+    is computed per candidate; the sums are made in the same order, so the
+    scores are exactly those of :func:`segment_logprob`.
+
+    >>> segment_logprobs("切换光", ["标", "样"], "") == [
+    ...     segment_logprob("切换光标"), segment_logprob("切换光样")]
+    True
+    """
+    head = _extend_segmentation(left, [0.0])
+    in_words = word_chars()
+    scores = []
+    for m in middles:
+        if len(m) == 1 and m not in in_words:
+            # No listed word holds ``m``: the segmentation breaks on each side
+            # of it, and the rest is the segmentation of ``right`` alone.
+            scores.append(_extend_segmentation(right, [head[-1] + _alone_logprob(m)])[-1])
+        else:
+            scores.append(_extend_segmentation(left + m + right, head.copy())[-1])
+    return scores
+
+
+@cache
+def word_chars() -> frozenset[str]:
+    """The characters of the listed words: no word holds any other character."""
+    return frozenset("".join(words()))
+
+
+def _extend_segmentation(text: str, best: list[float]) -> list[float]:
+    """Extend ``best`` (``best[i]``: the best segmentation of ``text[:i]``, known
+    for ``i < len(best)``) to all of ``text``, in place; return it."""
     table = words()
     alone = _alone_logprob
-    best = [0.0] + [-math.inf] * len(text)
-    for i in range(1, len(text) + 1):
+    for i in range(len(best), len(text) + 1):
         top = best[i - 1] + alone(text[i - 1])
         for size in range(2, min(MAX_WORD, i) + 1):
             lp = table.get(text[i - size : i])
             if lp is not None and best[i - size] + lp > top:
                 top = best[i - size] + lp
-        best[i] = top
-    return best[-1]
+        best.append(top)
+    return best
 
 
 @lru_cache(maxsize=1 << 16)

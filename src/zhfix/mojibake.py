@@ -61,6 +61,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
@@ -71,7 +72,7 @@ from typing import Any
 from zhfix.chars import is_han
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step, apply_edits
-from zhfix.lm import Model, model, segment_logprob
+from zhfix.lm import Model, model, segment_logprobs
 from zhfix.pipeline import Lead, first_class_pattern, register
 
 # --- the damage this module knows --------------------------------------------
@@ -477,9 +478,9 @@ Token = tuple[int, int, tuple[str, ...], bool]
 
 
 def _fill_hole(
-    buf: bytearray,
+    buf: bytes,
     pos: int,
-    holes: set[int],
+    holes: AbstractSet[int],
     codec: str,
     values: Sequence[int],
     reader: str = "",
@@ -528,7 +529,7 @@ def _fill_hole(
 _NEXT_IS_HOLE = -2
 
 
-def _next_byte(buf: bytearray, h: int, holes: set[int]) -> int:
+def _next_byte(buf: bytes, h: int, holes: AbstractSet[int]) -> int:
     """What constrains the hole at ``buf[h]``: the known byte after it, or
     :data:`_NEXT_IS_HOLE`, or -1 for nothing.
 
@@ -610,7 +611,9 @@ def _hole_options(
     for combo in product(*choices):
         for offset, value in zip(offsets, combo, strict=True):
             work[offset] = value
-        if any(work[offsets[k]] not in refused_before(reader, work[offsets[k] + 1]) for k in joint):
+        if joint and any(
+            work[offsets[k]] not in refused_before(reader, work[offsets[k] + 1]) for k in joint
+        ):
             continue
         got = _char_at(bytes(work), 0, codec)
         if got is not None and got[1] == len(chunk) and _plausible(got[0]) and ord(got[0]) >= 0x80:
@@ -622,10 +625,30 @@ def _hole_options(
     return options
 
 
+#: Decodings :func:`_tokens` remembers: the text around a first reading is
+#: read again for a second layer, and most of its runs are as they were.
+TOKEN_CACHE_SIZE = 1 << 12
+
+
 def _tokens(
-    buf: bytearray, holes: set[int], codec: str, values: Sequence[int], reader: str = ""
-) -> list[Token]:
+    buf: bytes | bytearray,
+    holes: AbstractSet[int],
+    codec: str,
+    values: Sequence[int],
+    reader: str = "",
+) -> tuple[Token, ...]:
     """Decode ``buf`` with ``codec`` into tokens, filling holes and marking errors.
+
+    A pure function of its arguments, remembered (see :func:`_decode_tokens`).
+    """
+    return _decode_tokens(bytes(buf), frozenset(holes), codec, tuple(values), reader)
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def _decode_tokens(
+    data: bytes, holes: frozenset[int], codec: str, values: tuple[int, ...], reader: str
+) -> tuple[Token, ...]:
+    """:func:`_tokens` on hashable arguments.
 
     ``surrogateescape`` decoding marks every invalid byte.  The bytes are
     decoded :data:`DECODE_CHUNK` at a time from a character boundary, keeping
@@ -634,8 +657,8 @@ def _tokens(
     """
     tokens: list[Token] = []
     pos = 0
-    n = len(buf)
-    data = bytes(buf)
+    n = len(data)
+    buf = data
     window = 4 if codec == "utf-8" else 2
     utf8 = codec == "utf-8"
     while pos < n:
@@ -660,7 +683,7 @@ def _tokens(
             tokens.append((p, p + size, (ch,), False))
             p += size
         pos = p
-    return tokens
+    return tuple(tokens)
 
 
 @dataclass
@@ -684,12 +707,15 @@ class Reading:
     line_gain: float = 0.0
 
 
-def _majority_script(tokens: list[Token], lm: Model) -> str:
-    """``"s"`` or ``"t"`` when the known characters lean to one script, else ``""``."""
+def _majority_script(options: Sequence[tuple[str, ...]], lm: Model) -> str:
+    """``"s"`` or ``"t"`` when the known characters lean to one script, else ``""``.
+
+    ``options`` are the characters each token may be (one when it is known).
+    """
     counts = {"s": 0, "t": 0}
-    for token in tokens:
-        if len(token[2]) == 1:
-            script = lm.script.get(token[2][0])
+    for chars in options:
+        if len(chars) == 1:
+            script = lm.script.get(chars[0])
             if script:
                 counts[script] += 1
     if counts["s"] > counts["t"]:
@@ -763,13 +789,14 @@ def _hole_scores(
     else:
         place = {}
     cues = _mark_shifts(before) if before and not _SHIFTED_MARKS.isdisjoint(options) else {}
-    scores = []
-    for ch in options:
-        s = segment_logprob(left + ch + right)
-        if script and lm.script.get(ch, script) != script:
+    scores = segment_logprobs(left, options, right)
+    scripts = lm.script
+    for k, ch in enumerate(options):
+        s = scores[k]
+        if script and scripts.get(ch, script) != script:
             s += SCRIPT_MISMATCH_LOGPROB
-        s += _bracket_logprob(prefix, ch) + place.get(ch, 0.0) + cues.get(ch, 0.0)
-        scores.append(s)
+        bracket = _bracket_logprob(prefix, ch) if ch in _CLOSERS else 0.0
+        scores[k] = s + (bracket + place.get(ch, 0.0) + cues.get(ch, 0.0))
     return scores
 
 
@@ -777,25 +804,42 @@ def _hole_scores(
 #: at for the clause a hole closes.
 CLAUSE_REACH = 64
 
+#: Choices :func:`_choose_options` remembers: a stretch is read again when the
+#: text around a first reading is read for a second layer, and the same
+#: stretch with the same holes comes out of several layers.
+CHOOSE_CACHE_SIZE = 1 << 12
 
-def _choose(tokens: list[Token], lm: Model, prefix: str) -> tuple[list[str], list[float]]:
+
+def _choose(
+    tokens: Sequence[Token], lm: Model, prefix: str
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Pick one option per token, holes by the model in context; with posteriors.
 
-    ``prefix`` is the text of the line before the tokens.
+    ``prefix`` is the text of the line before the tokens; the choice depends
+    only on its last :data:`CLAUSE_REACH` characters and on each token's
+    options (``lm`` is always :func:`zhfix.lm.model`), so it is remembered.
     """
+    return _choose_options(tuple(t[2] for t in tokens), prefix[-CLAUSE_REACH:])
+
+
+@lru_cache(maxsize=CHOOSE_CACHE_SIZE)
+def _choose_options(
+    tokens: tuple[tuple[str, ...], ...], prefix: str
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """:func:`_choose` on the options of each token (one character when known)."""
+    lm = model()
     before = prefix[-1:]
     chosen: list[str] = [before] if before else []
     confidence: list[float] = []
     script = ""
-    if any(len(t[2]) > 1 for t in tokens):
+    if any(len(t) > 1 for t in tokens):
         script = _majority_script(tokens, lm)
-    for i, token in enumerate(tokens):
-        options = token[2]
+    for i, options in enumerate(tokens):
         if len(options) == 1:
             chosen.append(options[0])
             confidence.append(1.0)
             continue
-        following = [t[2][0] for t in tokens[i + 1 : i + 3]]
+        following = [t[0] for t in tokens[i + 1 : i + 3]]
         text = "".join(chosen[-CLAUSE_REACH:])
         if len(chosen) < CLAUSE_REACH:  # ``chosen`` starts with the last character of ``prefix``
             text = prefix[:-1][-(CLAUSE_REACH - len(chosen)) :] + text
@@ -805,7 +849,7 @@ def _choose(tokens: list[Token], lm: Model, prefix: str) -> tuple[list[str], lis
         total = sum(math.exp(s - top) for s in scores)
         chosen.append(options[best])
         confidence.append(1.0 / total)
-    return (chosen[1:] if before else chosen), confidence
+    return tuple(chosen[1:] if before else chosen), tuple(confidence)
 
 
 def _best_range(gains: list[float]) -> tuple[int, int, float]:
@@ -840,7 +884,7 @@ def _cjk_runs(
     offset: int,
     units: list[tuple[int, int, int, int]],
     gains: list[float],
-    chosen: list[str],
+    chosen: Sequence[str],
     layer: Layer,
 ) -> Iterator[tuple[int, int]]:
     """Ranges of units covering whole runs of non-ASCII text, Han on neither side.
@@ -903,7 +947,7 @@ def _cjk_runs(
 
 
 def _whole(units: list[tuple[int, int, int, int]], line: str, offset: int,
-           chosen: list[str]) -> tuple[int, int] | None:
+           chosen: Sequence[str]) -> tuple[int, int] | None:
     """The range from the first to the last unit the reading changes."""
     changed = [
         u for u, (ca, cb, ta, tb) in enumerate(units)
