@@ -282,3 +282,14 @@ def test_the_decoder_scores_with_two_characters_of_context() -> None:
     # The language model's trigrams: after 计算, 机 is likelier than after 算 alone.
     assert R.CONTEXT == 2
     assert R._lp("计算", "机") > R._lp("的算", "机")
+
+
+def test_a_lead_byte_cut_off_before_an_annotation() -> None:
+    # 的話 = B5 C4|D4 92 and 脑 = C4 D4: "(nǎo)" goes inside 話, after "(de)";
+    # a chunk ends on D4, which is "?" alone, and 92 pairs with what follows.
+    original = "我們可能的話明天就出發。"
+    data = leak(original, {"脑": "nǎo", "的": "de"})
+    damaged = chunked(data, [data.index(b"(n")])
+    assert "的(de)?(nǎo)" in damaged
+    assert GATE.search(damaged[: damaged.index("(n") + 6])
+    assert repair(damaged) == original

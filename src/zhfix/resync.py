@@ -101,10 +101,11 @@ MAX_ISLAND = 200
 MAX_ANNOTATION = 8
 
 _PINYIN = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑɡńňǹḿ"
-#: A ``?`` next to a non-ASCII character, followed by an annotation tail, or
-#: two in an annotation after a non-ASCII character (a cut tone letter).
+#: A ``?`` next to a non-ASCII character, followed by an annotation tail or a
+#: whole annotation (a lead byte cut off before it, ``的(de)?(nǎo)``), or two
+#: in an annotation after a non-ASCII character (a cut tone letter).
 GATE = re.compile(
-    f"[^\\x00-\\x7f]\\?|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)"
+    f"[^\\x00-\\x7f]\\?|\\?[^\\x00-\\x7f]|\\?\\(?[{_PINYIN}]{{1,8}}\\)"
     "|[^\\x00-\\x7f]\\([a-z]{0,8}\\?\\?"
 )
 _TONE_LETTERS = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑɡńňǹḿ")
@@ -768,7 +769,7 @@ def gate_test(text: str) -> bool:
 #: The gate turned round to start at the ``?`` (a lookbehind finds the
 #: character before it): it finds something wherever the gate does.
 LEAD = Lead(
-    "?", f"\\?(?<=[^\\x00-\\x7f].)|\\?[^\\x00-\\x7f]|\\?[{_PINYIN}]{{1,8}}\\)|\\?\\?"
+    "?", f"\\?(?<=[^\\x00-\\x7f].)|\\?[^\\x00-\\x7f]|\\?\\(?[{_PINYIN}]{{1,8}}\\)|\\?\\?"
 )
 
 
