@@ -293,3 +293,12 @@ def test_a_lead_byte_cut_off_before_an_annotation() -> None:
     assert "的(de)?(nǎo)" in damaged
     assert GATE.search(damaged[: damaged.index("(n") + 6])
     assert repair(damaged) == original
+
+
+def test_a_misaligned_target_after_a_flattened_mark() -> None:
+    # ：絕 = A3 BA|BD 5E and 航 = BA BD: "(háng)" goes inside 絕, its "(" eaten
+    # by BD.  NFKC made "：" ":", but its trail byte BA is the target's lead.
+    original = "請輸入參數：絕對路徑或相對路徑。"
+    damaged = chunked(leak(original, {"航": "háng"}), [])
+    assert ":?háng)^對" in damaged
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)

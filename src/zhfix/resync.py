@@ -611,6 +611,16 @@ def _decode_island(
                     for key in codes:
                         for x in _feed_all(hf, [key >> 8, key & 0xFF], False):
                             push(i + k, x)
+            elif forms and h.pending == NONE:
+                # In step, what NFKC made of a character reads as it stands,
+                # but its last byte is the character's (``：`` = A3 BA before a
+                # misaligned target BA BD, whose annotation follows BD).
+                for k, codes in forms:
+                    for key in codes:
+                        x = h
+                        for c in text[i : i + k]:
+                            x = _emit(x, c, _lp(x.prev, c), key & 0xFF, None)
+                        push(i + k, x)
             if o < 0x80:
                 if ch == "?":
                     for x in _feed_all(h, [0x3F], False):
