@@ -15,12 +15,16 @@ an invalid pair (``?``), and 51 is ``Q``.
 
 The repair re-encodes a suspicious island, proposes byte streams that the
 broken reader would have turned into it (a ``?`` may stand for the lost lead
-byte of a cut character, for an invalid pair of two lost bytes, or for an
-invalid pair that ate the ``(`` of an annotation), parses them in step, drops
-annotations that the byte-level find-and-replace inserted (checking that the
-reading belongs to the character whose bytes precede it), and lets the
-language model choose.  The result replaces the island only when it beats the
-island as it stands by :data:`RESYNC_MARGIN`.
+byte of a cut character, for an invalid pair of two lost bytes, for an invalid
+pair that ate the ``(`` of an annotation or an ASCII character of the text, a
+line break included, or for the last byte alone where the text ends; what NFKC
+made of a character, ``2.`` of ``⒉``, stands for that character), parses them
+in step, drops annotations that the byte-level find-and-replace inserted
+(checking that the reading belongs to the character whose bytes precede it,
+even when a chunk boundary cut its tone letter), and lets the language model
+choose.  The result replaces the island only when it beats the island as it
+stands by :data:`RESYNC_MARGIN`.  Once the islands show that find-and-replace
+at work, its aligned annotations elsewhere in the text go too.
 """
 
 from __future__ import annotations
