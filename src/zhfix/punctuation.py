@@ -18,8 +18,9 @@ one comma.  So the decision is made per paragraph (one line), from evidence:
 
 NFKC flattens a whole text at once, so a text of several paragraphs is also
 weighed as a whole: when NFKC would change nothing in it and no line of it
-shows ASCII typing, the marks of its paragraphs add up, and a short paragraph
-(one comma beside ``。``, a lone ``?``) is restored with the others.
+shows ASCII typing (a space after an ASCII mark, an ASCII full stop after
+Han), the marks of its paragraphs add up, and a short paragraph (one comma
+beside ``。``, a lone ``?``) is restored with the others.
 
 Within a flattened paragraph only marks next to Han are restored: ``1,000``,
 ``12:30``, URLs, code in backticks, HTML entities, ``%s``-style placeholders
@@ -153,8 +154,11 @@ MIN_COMMAS_WITH_KEPT_BEYOND_FULL_STOP = 1
 #: pages); a comma with a ``?`` or ``!`` changes none (bench, both files).
 MIN_COMMAS_WITH_QUESTION = 1
 
-#: A text is weighed as a whole only with at least this many paragraphs holding
-#: ASCII marks beside Han: one paragraph is judged alone.
+#: The summed marks of a text are judged as one paragraph's are only with at
+#: least this many paragraphs holding ASCII marks beside Han; a lone paragraph
+#: was judged alone already, and only :data:`MIN_LINES_WITH_KEPT` applies to
+#: it.  Judging a lone paragraph with the kept marks of its text's other lines
+#: changed 3 clean windows (``python bench/punctuation_accuracy.py --group 4``).
 MIN_DOCUMENT_PARAGRAPHS = 2
 
 #: A paragraph with one tight comma beside ``。`` (``打开菜单,选择选项。``) is
@@ -430,9 +434,7 @@ def _declined_early(line: str) -> bool:
     return any(rx.search(line) for rx in _AUTHORED_ASCII.values())
 
 
-def _paragraph_edits(
-    line: str, offset: int, index: int, signals: Signals, document: bool = False
-) -> list[Edit]:
+def _paragraph_edits(line: str, offset: int, index: int, document: bool = False) -> list[Edit]:
     """The edits for one paragraph judged flattened (alone, or by its document)."""
     mask = _protected(line)
     edits: list[Edit] = []
@@ -459,7 +461,8 @@ def _paragraph_edits(
 class DocumentSignals(TypedDict):
     """The evidence of several paragraphs weighed together (JSON-ready)."""
 
-    #: Paragraphs whose marks were added up: NFKC-normalised, no typed-ASCII sign.
+    #: Paragraphs whose marks were added up (those without a sign of typing
+    #: other than :data:`WEIGHED_DESPITE`).
     paragraphs: int
     tight_marks: dict[str, int]
     kept_fullwidth: int
@@ -565,7 +568,7 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
             continue
         weighed.append(signals)
         if signals["flattened"]:
-            done = _paragraph_edits(body, offset, index, signals)
+            done = _paragraph_edits(body, offset, index)
             restored.append({"paragraph": index, **signals, "edits": len(done)})
             edits.extend(done)
         else:
@@ -575,13 +578,16 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
         doc = document_signals(text, weighed)
         if doc is not None and doc["flattened"]:
             evidence["document"] = doc
+            left: list[tuple[int, int, str, Signals]] = []
             for index, offset, body, signals in waiting:
-                done = _paragraph_edits(body, offset, index, signals, document=True)
+                done = _paragraph_edits(body, offset, index, document=True)
                 if done:
                     restored.append({"paragraph": index, **signals, "edits": len(done),
                                      "by_document": True})
                     edits.extend(done)
-            waiting = []
+                else:
+                    left.append((index, offset, body, signals))
+            waiting = left
     for _, _, _, signals in waiting:
         declined[_declined_reason(signals)] += 1
     if not edits:
