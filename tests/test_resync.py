@@ -302,3 +302,13 @@ def test_a_misaligned_target_after_a_flattened_mark() -> None:
     damaged = chunked(leak(original, {"航": "háng"}), [])
     assert ":?háng)^對" in damaged
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
+
+
+def test_a_line_break_eaten_before_an_option() -> None:
+    # A3 (the rest of 。) pairs with the line break; the next paragraph starts
+    # with an option, which starts a paragraph more often than it follows a
+    # space after 。.
+    original = "每個人的意見都很重要。\n-f 表示強制執行。"
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert "\n" not in damaged
+    assert repair(damaged) == original
