@@ -66,7 +66,6 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import product
 from typing import Any
 
 from zhfix.chars import is_han
@@ -601,23 +600,17 @@ def _hole_options(
         return ()
     found: list[str] = []
     work = bytearray(chunk)
-    # A hole followed by another hole of the same character: the pair the two
-    # values make must be one the reader refuses too.
-    joint = [
-        k for k, offset in enumerate(offsets)
-        if reader in DOUBLE_BYTE_READERS
-        and k < len(nexts) and nexts[k] == _NEXT_IS_HOLE and offset + 1 in offsets
-    ]
-    for combo in product(*choices):
+    for combo in _hole_combos(choices, offsets, nexts, reader):
         for offset, value in zip(offsets, combo, strict=True):
             work[offset] = value
-        if joint and any(
-            work[offsets[k]] not in refused_before(reader, work[offsets[k] + 1]) for k in joint
-        ):
+        # One character of ``codec`` made of all the bytes (what
+        # :func:`_char_at` finds at 0, for a chunk of that character's length).
+        try:
+            ch = work.decode(codec)
+        except UnicodeDecodeError:
             continue
-        got = _char_at(bytes(work), 0, codec)
-        if got is not None and got[1] == len(chunk) and _plausible(got[0]) and ord(got[0]) >= 0x80:
-            found.append(got[0])
+        if len(ch) == 1 and ord(ch) >= 0x80 and _plausible(ch):
+            found.append(ch)
     options = tuple(dict.fromkeys(found))
     if len(options) > MAX_HOLE_OPTIONS:
         lm = model()
@@ -628,6 +621,31 @@ def _hole_options(
 #: Decodings :func:`_tokens` remembers: the text around a first reading is
 #: read again for a second layer, and most of its runs are as they were.
 TOKEN_CACHE_SIZE = 1 << 12
+
+
+def _hole_combos(
+    choices: list[list[int]], offsets: tuple[int, ...], nexts: tuple[int, ...], reader: str
+) -> list[tuple[int, ...]]:
+    """Byte values for the holes of a character: every combination of
+    ``choices``, in the order of :func:`itertools.product`.
+
+    A hole followed by another hole of the same character must, for a
+    double-byte ``reader``, be a byte the reader refuses before the value of
+    the next one: such combinations are left out as they are built.
+    """
+    joined = {
+        k for k, offset in enumerate(offsets)
+        if reader in DOUBLE_BYTE_READERS
+        and k < len(nexts) and nexts[k] == _NEXT_IS_HOLE and offset + 1 in offsets
+    }
+    refused_by = [refused_before(reader, v) for v in range(0x100)] if joined else []
+    combos: list[tuple[int, ...]] = [()]
+    for k, allowed in enumerate(choices):
+        if k - 1 in joined:
+            combos = [(*c, v) for c in combos for v in allowed if c[-1] in refused_by[v]]
+        else:
+            combos = [(*c, v) for c in combos for v in allowed]
+    return combos
 
 
 def _tokens(
@@ -879,15 +897,41 @@ def _ranges(gains: list[float], lo: int, hi: int) -> Iterator[tuple[int, int]]:
     yield from _ranges(gains, lo + b, hi)
 
 
+def _whole_runs(
+    line: str, offset: int, units: list[tuple[int, int, int, int]]
+) -> list[tuple[int, int]]:
+    """Ranges of units covering whole runs of non-ASCII text, Han on neither side.
+
+    They depend on where the units fall, not on the reading, so a stretch
+    with none is not read at all (see :func:`_cjk_runs`).
+    """
+    runs: list[tuple[int, int]] = []
+    k = 0
+    while k < len(units):
+        if line[offset + units[k][0] : offset + units[k][1]].isascii():
+            k += 1
+            continue
+        m = k
+        while m < len(units) and not line[offset + units[m][0] : offset + units[m][1]].isascii():
+            m += 1
+        start, end = offset + units[k][0], offset + units[m - 1][1]
+        if not (start > 0 and is_han(line[start - 1])) and not (
+            end < len(line) and is_han(line[end])
+        ):
+            runs.append((k, m))
+        k = m
+    return runs
+
+
 def _cjk_runs(
     line: str,
     offset: int,
     units: list[tuple[int, int, int, int]],
+    runs: list[tuple[int, int]],
     gains: list[float],
     chosen: Sequence[str],
-    layer: Layer,
 ) -> Iterator[tuple[int, int]]:
-    """Ranges of units covering whole runs of non-ASCII text, Han on neither side.
+    """The :func:`_whole_runs` of a stretch, and chains of them.
 
     Mojibake between two codecs of Han characters is made of real characters,
     so a reading is only believed for all of a run of CJK text, up to ASCII or
@@ -907,22 +951,7 @@ def _cjk_runs(
         new = "".join(chosen[units[k][2] : units[m - 1][3]])
         return lm.logprob(new) / len(new) >= MIN_MEAN_LOGPROB
 
-    runs: list[tuple[int, int]] = []
-    k = 0
-    while k < len(units):
-        if line[offset + units[k][0] : offset + units[k][1]].isascii():
-            k += 1
-            continue
-        m = k
-        while m < len(units) and not line[offset + units[m][0] : offset + units[m][1]].isascii():
-            m += 1
-        start, end = offset + units[k][0], offset + units[m - 1][1]
-        if not (start > 0 and is_han(line[start - 1])) and not (
-            end < len(line) and is_han(line[end])
-        ):
-            runs.append((k, m))
-            yield k, m
-        k = m
+    yield from runs
     # Chains of runs with only ASCII between them, offered whole when they
     # hold all the non-ASCII text of the line and every run is carried: a run
     # that is not, or text the layer cannot read (clean Chinese beside the
@@ -1006,12 +1035,36 @@ def _readings(
         while i < n and line[i] not in table and line[i] not in HOLE_CHARS:
             i += 1
         j, buf, bounds, holes = _encode_run(line, i, n, table)
-        if j > i and any(b >= 0x80 for b in buf):
+        # Every reading of the run must cover a mark inside it.
+        if j > i and _marked(marks, i, j) and any(b >= 0x80 for b in buf):
             yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
             if any(ch in alternatives for ch in line[i:j]):
                 _, buf, bounds, holes = _encode_run(line, i, j, {**table, **alternatives})
                 yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
         i = j + 1 if j == i else j
+
+
+def _marked(marks: list[int], i: int, j: int) -> bool:
+    """Whether a position of the sorted ``marks`` lies in ``i:j``."""
+    k = bisect_left(marks, i)
+    return k < len(marks) and marks[k] < j
+
+
+def _units(
+    stretch: Sequence[Token], char_at_byte: dict[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Where a stretch of tokens and the characters it was read from both
+    have a boundary: (char a, char b, token a, token b) for each unit."""
+    units: list[tuple[int, int, int, int]] = []
+    last_char = last_tok = -1
+    for t_index, token in enumerate([None, *stretch]):
+        pos = stretch[0][0] if token is None else token[1]
+        if pos in char_at_byte:
+            c = char_at_byte[pos]
+            if last_char >= 0:
+                units.append((last_char, c, last_tok, t_index))
+            last_char, last_tok = c, t_index
+    return units
 
 
 def _run_readings(
@@ -1042,23 +1095,16 @@ def _run_readings(
         # The stretch must cover a rare character or a hole.
         c0 = offset + bisect_right(bounds, stretch[0][0]) - 1
         c1 = offset + bisect_left(bounds, stretch[-1][1])
-        mark = bisect_left(marks, c0)
-        if mark >= len(marks) or marks[mark] >= c1:
+        if not _marked(marks, c0, c1):
             continue
-        first = char_at_byte.get(stretch[0][0], 0)
-        chosen, confidence = _choose(stretch, lm, line[: offset + first])
-        # Units: between byte offsets where both readings have a boundary.
-        units: list[tuple[int, int, int, int]] = []  # (char a, char b, token a, token b)
-        last_char = last_tok = -1
-        for t_index, token in enumerate([None, *stretch]):
-            pos = stretch[0][0] if token is None else token[1]
-            if pos in char_at_byte:
-                c = char_at_byte[pos]
-                if last_char >= 0:
-                    units.append((last_char, c, last_tok, t_index))
-                last_char, last_tok = c, t_index
+        units = _units(stretch, char_at_byte)
         if not units:
             continue
+        runs = _whole_runs(line, offset, units) if layer.han_to_han else []
+        if layer.han_to_han and not runs:
+            continue  # such a reading is believed for whole runs only
+        first = offset + char_at_byte.get(stretch[0][0], 0)
+        chosen, confidence = _choose(stretch, lm, line[max(0, first - CLAUSE_REACH) : first])
         gains: list[float] = []
         prev_old = prev_new = ""
         for ca, cb, ta, tb in units:
@@ -1070,7 +1116,7 @@ def _run_readings(
             gains.append(g)
             prev_old, prev_new = old[-1], new[-1]
         if layer.han_to_han:
-            ranges = list(_cjk_runs(line, offset, units, gains, chosen, layer))
+            ranges = list(_cjk_runs(line, offset, units, runs, gains, chosen))
         else:
             # The best-gaining ranges, and the whole stretch: a second layer
             # may hide behind characters the first reading finds improbable.
@@ -1223,7 +1269,7 @@ def _inner(line: str, reading: Reading, depth: int) -> Reading:
     new_line = line[:a] + reading.after + line[reading.end :]
     inner = [
         r
-        for r in candidate_repairs(
+        for r in _repairs_around(
             new_line, depth - 1, max(0, a - INNER_REACH), min(len(new_line), b + INNER_REACH)
         )
         if r.start < b and r.end > a
@@ -1247,6 +1293,19 @@ def _inner(line: str, reading: Reading, depth: int) -> Reading:
         lo, hi - delta if hi > b else reading.end, "".join(parts), layers, tuple(inferred),
         weak=any(r.weak for r in inner),
     )
+
+
+#: Second readings :func:`_repairs_around` remembers: layers that read a span
+#: alike (cp1252 and cp1254 differ in a few bytes) put the same text in its
+#: place, and the line is then read again around it the same way.
+INNER_CACHE_SIZE = 256
+
+
+@lru_cache(maxsize=INNER_CACHE_SIZE)
+def _repairs_around(line: str, depth: int, lo: int, hi: int) -> tuple[Reading, ...]:
+    """:func:`candidate_repairs` for :func:`_inner`, remembered (the readings
+    are not changed once returned)."""
+    return tuple(candidate_repairs(line, depth, lo, hi))
 
 
 def _layers_for(line: str) -> list[Layer]:
