@@ -604,11 +604,9 @@ def _hole_options(
         for offset, value in zip(offsets, combo, strict=True):
             work[offset] = value
         # One character of ``codec`` made of all the bytes (what
-        # :func:`_char_at` finds at 0, for a chunk of that character's length).
-        try:
-            ch = work.decode(codec)
-        except UnicodeDecodeError:
-            continue
+        # :func:`_char_at` finds at 0, for a chunk of that character's
+        # length); an invalid byte decodes to a lone surrogate, not plausible.
+        ch = work.decode(codec, "surrogateescape")
         if len(ch) == 1 and ord(ch) >= 0x80 and _plausible(ch):
             found.append(ch)
     options = tuple(dict.fromkeys(found))
@@ -1024,24 +1022,60 @@ def _readings(
     ``marks`` are the sorted positions of rare characters and holes: a reading
     must cover one of them.
     """
-    table = reader_table(layer.read)
-    alternatives = reader_alternatives(layer.read)
     values = HOLE_BYTES[layer.read]
     lm = model()
+    for i, j, encodings in _reader_runs(line, lo, hi, layer.read):
+        # Every reading of the run must cover a mark inside it.
+        if _marked(marks, i, j):
+            for buf, bounds, holes in encodings:
+                yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
+
+
+#: A run of :func:`_reader_runs`: its start and end in the line, and its bytes
+#: as :func:`_encode_run` gives them, once with the reader's table and once
+#: more with its alternatives when the run has characters that have some.
+_ReaderRun = tuple[int, int, tuple[tuple[bytearray, list[int], set[int]], ...]]
+
+#: Lines whose runs :func:`_reader_runs` remembers: layers that share a reader
+#: (GBK for UTF-8 and for Big5 text, cp1252 for three) read the same runs.
+READER_RUNS_CACHE_SIZE = 256
+
+
+@lru_cache(maxsize=READER_RUNS_CACHE_SIZE)
+def _reader_runs(line: str, lo: int, hi: int, reader: str) -> tuple[_ReaderRun, ...]:
+    """The runs of ``line[lo:hi]`` that ``reader`` could have produced (its
+    characters, or holes) and that hold a byte beyond ASCII.
+
+    Callers only read what is returned.
+    """
+    table = reader_table(reader)
+    alternatives = reader_alternatives(reader)
+    runs: list[_ReaderRun] = []
     n = hi
     i = lo
     while i < n:
-        # A run of characters the reader could have produced, or holes.
         while i < n and line[i] not in table and line[i] not in HOLE_CHARS:
             i += 1
         j, buf, bounds, holes = _encode_run(line, i, n, table)
-        # Every reading of the run must cover a mark inside it.
-        if j > i and _marked(marks, i, j) and any(b >= 0x80 for b in buf):
-            yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
+        if j > i and any(b >= 0x80 for b in buf):
+            encodings = [(buf, bounds, holes)]
             if any(ch in alternatives for ch in line[i:j]):
                 _, buf, bounds, holes = _encode_run(line, i, j, {**table, **alternatives})
-                yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
+                encodings.append((buf, bounds, holes))
+            runs.append((i, j, tuple(encodings)))
         i = j + 1 if j == i else j
+    return tuple(runs)
+
+
+#: Units :func:`_unit_logprob` remembers: every layer scores the text as it
+#: stands unit by unit, and the same units come back in second readings.
+UNIT_CACHE_SIZE = 1 << 15
+
+
+@lru_cache(maxsize=UNIT_CACHE_SIZE)
+def _unit_logprob(text: str, prev: str) -> float:
+    """``model().logprob(text, prev)`` for one unit of a reading, remembered."""
+    return model().logprob(text, prev)
 
 
 def _marked(marks: list[int], i: int, j: int) -> bool:
@@ -1110,7 +1144,7 @@ def _run_readings(
         for ca, cb, ta, tb in units:
             old = line[offset + ca : offset + cb]
             new = "".join(chosen[ta:tb])
-            g = lm.logprob(new, prev_new) - lm.logprob(old, prev_old)
+            g = _unit_logprob(new, prev_new) - _unit_logprob(old, prev_old)
             if old == new:
                 g = min(g, 0.0)
             gains.append(g)
@@ -1324,7 +1358,7 @@ def _layers_for(line: str) -> list[Layer]:
     layers = []
     for layer in LAYERS:
         table = reader_table(layer.read)
-        if holes + sum(1 for c in rare if c in table) >= need or (
+        if holes + sum(map(table.__contains__, rare)) >= need or (
             triple and layer.read == "gbk"
         ):
             layers.append(layer)
