@@ -1,6 +1,6 @@
 """Measure the punctuation fixer on the clean corpus and on its NFKC-flattened lines.
 
-Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N] [--group N]``
+Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N] [--group N ...]``
 
 (a) Clean lines: every corpus line goes through the fixer alone; each line it
     changes is listed (the goal is none).
@@ -16,7 +16,7 @@ Usage: ``python bench/punctuation_accuracy.py [--corpus DIR] [--list N] [--group
       parentheses around content without Han (``（ls）`` and ``(ls)`` are both
       in use).
 
-(c) With ``--group N``: documents of N consecutive corpus lines, passed to the
+(c) With ``--group N ...``: documents of N consecutive corpus lines, passed to the
     fixer as one text (the fixer weighs the evidence of all its paragraphs).
     Clean documents, one starting at every line: those the fixer changes
     otherwise than their lines alone (the goal is none; each line is listed).
@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--list", type=int, default=50, help="clean lines to list per file")
-    parser.add_argument("--group", type=int, default=0, metavar="N",
-                        help="also measure documents of N consecutive lines (part c)")
+    parser.add_argument("--group", type=int, nargs="+", default=[], metavar="N",
+                        help="also measure documents of N consecutive lines (part c), "
+                             "for each N given")
     args = parser.parse_args(argv)
     config = FixConfig()
     for name in CORPUS_FILES:
@@ -212,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"corpus file {path} not found; pass --corpus DIR", file=sys.stderr)
             return 2
         measure(path, config, args.list)
-        if args.group > 1:
-            measure_groups(path, config, args.group, args.list)
+        for size in args.group:
+            if size > 1:
+                measure_groups(path, config, size, args.list)
     return 0
 
 

@@ -43,7 +43,7 @@ GROUP = 4
 #: Share of lines with a mark to restore that come back exactly when groups of
 #: GROUP consecutive NFKC-flattened corpus lines are repaired as one text:
 #: measured by ``python bench/punctuation_accuracy.py --group 4`` on every
-#: group (zh_hans.dev 76.4%, zh_hant.dev 84.5%; lines alone 44.4%, 46.6%),
+#: group (zh_hans.dev 76.0%, zh_hant.dev 84.0%; lines alone 44.4%, 46.6%),
 #: less a margin for the sample taken here.
 MIN_EXACT_IN_DOCUMENT = {"zh_hans.dev.txt": 0.73, "zh_hant.dev.txt": 0.81}
 
@@ -104,15 +104,23 @@ def test_flattened_documents_are_restored_as_a_whole(name: str) -> None:
     assert exact / total >= MIN_EXACT_IN_DOCUMENT[name]
 
 
+#: Sizes of the clean texts (one starting at every corpus line) that must be
+#: changed only where their lines alone are.  Of 2-line texts one is not:
+#: zh_hans.dev line 15, beside line 14, which is changed alone (see
+#: ``python bench/punctuation_accuracy.py --group 2``).
+CLEAN_TEXT_LINES = (3, GROUP)
+
+
+@pytest.mark.parametrize("size", CLEAN_TEXT_LINES)
 @pytest.mark.parametrize("name", sorted(MIN_EXACT_IN_DOCUMENT))
-def test_clean_documents_change_no_more_than_their_lines(name: str) -> None:
+def test_clean_documents_change_no_more_than_their_lines(name: str, size: int) -> None:
     """A clean text of several lines is changed only where its lines alone are."""
     lines = corpus_lines(name)
     alone = [fix(line) for line in lines]
     worse = []
-    for start in range(len(lines) - GROUP + 1):
-        out = fix("\n".join(lines[start:start + GROUP])).split("\n")
-        worse += [lines[start + k] for k in range(GROUP) if out[k] != alone[start + k]]
+    for start in range(len(lines) - size + 1):
+        out = fix("\n".join(lines[start:start + size])).split("\n")
+        worse += [lines[start + k] for k in range(size) if out[k] != alone[start + k]]
     assert worse == []
 
 
