@@ -312,3 +312,26 @@ def test_a_line_break_eaten_before_an_option() -> None:
     damaged = chunked(leak(original, {"總": "zǒng"}), [])
     assert "\n" not in damaged
     assert repair(damaged) == original
+
+
+@pytest.mark.parametrize(
+    ("original", "cut"),
+    [
+        ("大家都應該定期更新系統，並且備份重要的資料。", "期"),
+        ("使用者需要一個帳號才能登入這個網站。", "帳"),
+        ("使用者需要一個帳號才能登入這個網站。", "登"),
+        ("所有的文件都已經保存成新的格式了。", "成"),
+    ],
+)
+def test_a_cut_character_is_chosen_with_what_follows_it(original: str, cut: str) -> None:
+    # The cut character's lead byte is lost: the beam chose among the
+    # characters with its trail byte knowing only what came before (定在,
+    # 长號, 是入, 保存疑); chosen again with the reading after it and the word
+    # model, it is right.
+    damaged = chunked(leak(original, {}), split_inside(original, cut))
+    fixed = unicodedata.normalize("NFKC", repair(damaged))
+    assert fixed == unicodedata.normalize("NFKC", original)
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    events = [ev for e in step.edits for ev in e.evidence["events"]]
+    assert all(not k.startswith("_") for ev in events for k in ev)

@@ -371,12 +371,15 @@ class _Hyp:
 
 
 def _emit(h: _Hyp, ch: str, score: float, last: int, event: dict[str, Any] | None) -> _Hyp:
+    node = (ch, h.out)
+    if event is not None and "_pool" in event:
+        event["_node"] = node  # where it stands in the output (see _reconsider)
     return _Hyp(
         score=h.score + score,
         pending=NONE,
         last=last,
         prev=(h.prev + ch)[-CONTEXT:],
-        out=(ch, h.out),
+        out=node,
         events=(event, h.events) if event else h.events,
         invalid_after=NONE,
     )
@@ -431,11 +434,15 @@ def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
         top += [(_lp(h.prev, c), c) for c in _LOST_PUNCT if c not in seen]
         # ... or nothing the model can tell: keep a "?" for it.
         out.append(_emit(h, "?", LOST_CHAR_LOGPROB, UNK, {"lost_char": True}))
+    known = ("lead", lead) if lead != UNK else ("trail", byte) if byte != UNK else None
     for score, ch in top:
         code = t.code[ch]
         if lead == UNK and not _check_invalid(h, code >> 8):
             continue
-        out.append(_emit(h, ch, score, code & 0xFF, {"inferred": ch}))
+        event: dict[str, Any] = {"inferred": ch}
+        if known is not None:
+            event["_pool"] = known
+        out.append(_emit(h, ch, score, code & 0xFF, event))
     return out
 
 
@@ -729,7 +736,73 @@ def _decode_island(
         events.append(node[0])
         node = node[1]
     events.reverse()
+    repaired = _reconsider(repaired, events, best.out, prev)
     return repaired, best_score - identity, events
+
+
+#: Weight of the word model (:func:`zhfix.lm.segment_logprob` over three
+#: characters each side) when a character of which one byte was lost is chosen
+#: again with the whole reading around it.  Measured on 600 Han characters of
+#: zh_hans.dev.txt paragraphs converted as the content farm converts them, one
+#: byte of each known: the character model alone chose the right one 76.0% of
+#: the time, with the word model at 0.3 78.5%, at 0.6 78.7%, at 1.0 78.8%.
+WORD_WEIGHT = 0.6
+#: The losses after which the lost byte of a character is free of any other
+#: constraint (after an invalid pair it must keep the pair invalid).
+_FREE_LOSSES = frozenset({"lead byte", "trail byte", "ascii"})
+
+
+def _window_score(before: str, ch: str, after: str) -> float:
+    """``ch`` between ``before`` and ``after`` (three characters each): the
+    character model over ``ch`` and the two after it, and the word model over
+    the window."""
+    text = before + ch + after[:2]
+    total = 0.0
+    for j in range(len(before), len(text)):
+        total += _lp(text[max(0, j - CONTEXT) : j], text[j])
+    return total + WORD_WEIGHT * lm.segment_logprob(before + ch + after)
+
+
+def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
+    """``repaired`` with each character of which one byte was lost chosen again
+    with what follows it too and with the word model: the beam chose it
+    knowing only what came before (``保存出 Inkscape`` for ``保存成``).
+
+    Also takes the private position marks out of the events.
+    """
+    positions: dict[int, int] = {}
+    end = len(repaired)
+    node = out
+    while node is not None:
+        end -= len(node[0])
+        positions[id(node)] = end
+        node = node[1]
+    t = tables()
+    chars = list(prev + repaired)
+    offset = len(prev)
+    for k, ev in enumerate(events):
+        node = ev.pop("_node", None)
+        known = ev.pop("_pool", None)
+        if node is None or known is None or k == 0:
+            continue
+        before, after = events[k - 1], events[k + 1] if k + 1 < len(events) else {}
+        if before.get("lost") not in _FREE_LOSSES or after.get("lost") == "invalid pair":
+            continue
+        q = positions.get(id(node), -1) + offset
+        if q < offset:
+            continue
+        pool = t.by_lead.get(known[1], ()) if known[0] == "lead" else t.by_trail.get(known[1], ())
+
+        before_q = "".join(chars[max(0, q - 3) : q])
+        after_q = "".join(chars[q + 1 : q + 4])
+        best = max(pool, key=lambda c: _window_score(before_q, c, after_q), default=chars[q])
+        if best != chars[q] and _window_score(before_q, best, after_q) > _window_score(
+            before_q, chars[q], after_q
+        ):
+            ev["reconsidered"] = chars[q]
+            ev["inferred"] = best
+            chars[q] = best
+    return "".join(chars[offset:])
 
 
 #: Islands whose readings :func:`_reread` keeps: a whole text is read again
