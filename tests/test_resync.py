@@ -335,3 +335,16 @@ def test_a_cut_character_is_chosen_with_what_follows_it(original: str, cut: str)
     assert step is not None
     events = [ev for e in step.edits for ev in e.evidence["events"]]
     assert all(not k.startswith("_") for ev in events for k in ev)
+
+
+@pytest.mark.parametrize("original", ["每個人都需要一個帳號才能登入。", "每個人都要填寫申請表格。"])
+def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) -> None:
+    # Out of step, the trail byte of one character and the lead byte of the
+    # next made an invalid pair, one "?": each keeps one byte, and the two are
+    # chosen again together (长號 → 帳號, 最寫 → 填寫), the pair kept invalid.
+    damaged = chunked(leak(original, {"總": "zǒng"}), [])
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    events = [ev for e in step.edits for ev in e.evidence["events"]]
+    assert any("reconsidered" in ev for ev in events)

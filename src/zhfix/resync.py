@@ -766,7 +766,9 @@ def _window_score(before: str, ch: str, after: str) -> float:
 def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
     """``repaired`` with each character of which one byte was lost chosen again
     with what follows it too and with the word model: the beam chose it
-    knowing only what came before (``保存出 Inkscape`` for ``保存成``).
+    knowing only what came before (``保存出 Inkscape`` for ``保存成``).  Two
+    characters that lost a byte each to one invalid pair are chosen together,
+    so that the pair stays invalid.
 
     Also takes the private position marks out of the events.
     """
@@ -777,32 +779,82 @@ def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
         end -= len(node[0])
         positions[id(node)] = end
         node = node[1]
-    t = tables()
-    chars = list(prev + repaired)
     offset = len(prev)
-    for k, ev in enumerate(events):
-        node = ev.pop("_node", None)
-        known = ev.pop("_pool", None)
-        if node is None or known is None or k == 0:
-            continue
-        before, after = events[k - 1], events[k + 1] if k + 1 < len(events) else {}
-        if before.get("lost") not in _FREE_LOSSES or after.get("lost") == "invalid pair":
-            continue
-        q = positions.get(id(node), -1) + offset
-        if q < offset:
-            continue
-        pool = t.by_lead.get(known[1], ()) if known[0] == "lead" else t.by_trail.get(known[1], ())
+    marks: list[tuple[int, tuple[str, int]] | None] = []
+    for ev in events:
+        node, known = ev.pop("_node", None), ev.pop("_pool", None)
+        q = positions.get(id(node), -1) if node is not None else -1
+        marks.append((q + offset, known) if q >= 0 and known is not None else None)
+    chars = list(prev + repaired)
 
-        before_q = "".join(chars[max(0, q - 3) : q])
-        after_q = "".join(chars[q + 1 : q + 4])
-        best = max(pool, key=lambda c: _window_score(before_q, c, after_q), default=chars[q])
-        if best != chars[q] and _window_score(before_q, best, after_q) > _window_score(
-            before_q, chars[q], after_q
-        ):
-            ev["reconsidered"] = chars[q]
-            ev["inferred"] = best
-            chars[q] = best
+    def lost(k: int) -> Any:
+        return events[k].get("lost") if 0 <= k < len(events) else None
+
+    for k, mark in enumerate(marks):
+        if mark is None:
+            continue
+        q, known = mark
+        if lost(k - 1) in _FREE_LOSSES and lost(k + 1) != "invalid pair":
+            best = _choose(chars, q, _pool(known))
+            if best != chars[q]:
+                events[k]["reconsidered"] = chars[q]
+                events[k]["inferred"] = chars[q] = best
+        elif lost(k + 1) == "invalid pair" and k + 2 < len(marks):
+            second = marks[k + 2]
+            if known[0] != "lead" or second is None or second[0] != q + 1:
+                continue
+            pair = _choose_pair(chars, q, _pool(known), _pool(second[1]))
+            for j, c in zip((k, k + 2), pair, strict=True):
+                at = q + (j - k) // 2
+                if c != chars[at]:
+                    events[j]["reconsidered"] = chars[at]
+                    events[j]["inferred"] = chars[at] = c
     return "".join(chars[offset:])
+
+
+def _pool(known: tuple[str, int]) -> tuple[str, ...]:
+    """The characters with that lead (or trail) byte."""
+    t = tables()
+    return t.by_lead.get(known[1], ()) if known[0] == "lead" else t.by_trail.get(known[1], ())
+
+
+def _choose(chars: list[str], q: int, pool: tuple[str, ...]) -> str:
+    """The best of ``pool`` at ``chars[q]`` by :func:`_window_score`; the
+    character there unless another scores better."""
+    before, after = "".join(chars[max(0, q - 3) : q]), "".join(chars[q + 1 : q + 4])
+    best = max(pool, key=lambda c: _window_score(before, c, after), default=chars[q])
+    if _window_score(before, best, after) > _window_score(before, chars[q], after):
+        return best
+    return chars[q]
+
+
+#: Candidates kept for each of two characters chosen together.
+PAIR_CANDIDATES = 12
+
+
+def _choose_pair(
+    chars: list[str], q: int, first: tuple[str, ...], second: tuple[str, ...]
+) -> tuple[str, str]:
+    """The best pair at ``chars[q:q + 2]`` whose bytes between (trail of the
+    first, lead of the second) stay an invalid pair."""
+    t = tables()
+    before, after = "".join(chars[max(0, q - 3) : q]), "".join(chars[q + 2 : q + 5])
+
+    def top(pool: tuple[str, ...], score: Any) -> list[str]:
+        return sorted(pool, key=score, reverse=True)[:PAIR_CANDIDATES]
+
+    xs = top(first, lambda c: _window_score(before, c, chars[q + 1] + after))
+    ys = top(second, lambda c: _window_score(before + chars[q], c, after))
+    current = (chars[q], chars[q + 1])
+    best, best_score = current, _window_score(before, current[0], current[1] + after)
+    for x in xs:
+        for y in ys:
+            if (t.code[x] & 0xFF) << 8 | t.code[y] >> 8 in t.char:
+                continue
+            score = _window_score(before, x, y + after)
+            if score > best_score:
+                best, best_score = (x, y), score
+    return best
 
 
 #: Islands whose readings :func:`_reread` keeps: a whole text is read again
