@@ -1365,27 +1365,18 @@ def _layers_for(line: str) -> list[Layer]:
     return layers
 
 
-def _promising(
-    line: str,
-    layer: Layer,
-    marks: list[int],
-    lo: int,
-    hi: int,
-    lm: Model,
-    scores: dict[tuple[int, int], float] | None = None,
-) -> bool:
+def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int) -> bool:
     """A cheap look, before reading a stretch through a layer with a double-byte reader.
 
     A few characters around each rare character (at most :data:`MAX_PROBES`)
     are read through the layer: the rare character must come out inside valid
     characters, and the reading must score better per character than the text
     as it stands.  Clean text fails this almost always, so most layers are
-    skipped on most suspicious lines.  ``scores`` keeps the score per
-    character of each stretch as it stands, the same for every layer.
+    skipped on most suspicious lines.  Probes and the scores of the text as
+    it stands are remembered (:func:`_probe_score`, :func:`_mean_logprob`).
     """
     if layer.read not in DOUBLE_BYTE_READERS:
         return True
-    table = reader_table(layer.read)
     probes = 0
     for p in marks:
         if p < lo or p >= hi:
@@ -1396,32 +1387,46 @@ def _promising(
             break
         probes += 1
         a, b = max(lo, p - PROBE_REACH), min(hi, p + PROBE_REACH + 1)
-        raws = [table.get(ch, b"\xff") for ch in line[a:b]]
-        start = sum(len(r) for r in raws[: p - a])
-        end = start + len(raws[p - a])
-        pos = 0
-        covered = True
-        new: list[str] = []
-        for ch in b"".join(raws).decode(layer.written, "surrogateescape"):
-            bad = "\udc80" <= ch <= "\udcff"
-            size = 1 if bad else _byte_len(ch, layer.written)
-            if pos < end and pos + size > start and bad:
-                covered = False
-                break
-            if not bad:
-                new.append(ch)
-            pos += size
-        if not covered or not new:
-            continue
-        if scores is None:
-            scores = {}
-        old_score = scores.get((a, b))
-        if old_score is None:
-            old = line[a:b]
-            old_score = scores[(a, b)] = lm.logprob(old) / len(old)
-        if lm.logprob("".join(new)) / len(new) > old_score:
+        new_score = _probe_score(line[a:b], p - a, layer.written, layer.read)
+        if new_score is not None and new_score > _mean_logprob(line[a:b]):
             return True
     return False
+
+
+#: Probes :func:`_probe_score` remembers: every layer with a double-byte
+#: reader probes the same rare characters, and a line read again around a
+#: first reading is probed again.
+PROBE_CACHE_SIZE = 1 << 14
+
+
+@lru_cache(maxsize=PROBE_CACHE_SIZE)
+def _probe_score(text: str, k: int, written: str, reader: str) -> float | None:
+    """The log-probability per character of ``text`` read through a layer,
+    or None when the reading leaves ``text[k]`` (a rare character) inside an
+    invalid byte or reads nothing."""
+    table = reader_table(reader)
+    raws = [table.get(ch, b"\xff") for ch in text]
+    start = sum(len(r) for r in raws[:k])
+    end = start + len(raws[k])
+    pos = 0
+    new: list[str] = []
+    for ch in b"".join(raws).decode(written, "surrogateescape"):
+        bad = "\udc80" <= ch <= "\udcff"
+        size = 1 if bad else _byte_len(ch, written)
+        if pos < end and pos + size > start and bad:
+            return None
+        if not bad:
+            new.append(ch)
+        pos += size
+    if not new:
+        return None
+    return model().logprob("".join(new)) / len(new)
+
+
+@lru_cache(maxsize=PROBE_CACHE_SIZE)
+def _mean_logprob(text: str) -> float:
+    """Log-probability per character of ``text`` as it stands (not empty)."""
+    return model().logprob(text) / len(text)
 
 
 def candidate_repairs(
@@ -1444,9 +1449,8 @@ def candidate_repairs(
     marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
     marks.sort()
     hi = len(line) if hi is None else hi
-    scores: dict[tuple[int, int], float] = {}
     for layer in layers:
-        if not _promising(line, layer, marks, lo, hi, lm, scores):
+        if not _promising(line, layer, marks, lo, hi):
             continue
         for reading in _readings(line, layer, marks, lo, hi):
             reading = _inner(line, reading, depth)
