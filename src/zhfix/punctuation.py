@@ -118,21 +118,21 @@ _AUTHORED_ASCII: dict[str, re.Pattern[str]] = {
 #: ``。``, and a space after an ASCII mark beside Han (``文件, 目录``): an
 #: author who types ASCII marks in one line does so in others.  A space after
 #: ``。`` keeps only its own paragraph out: it is typed after a fullwidth mark
-#: NFKC keeps.  Set by ``python bench/punctuation_accuracy.py --group 4``:
-#: lines of flattened 4-line documents restored 76.1% (zh_hant.dev 84.2%)
-#: instead of 75.8% (83.7%) with every sign vetoing the text, no clean window
-#: changed (nor any of 8, 16 or 64 lines); leaving out the full stop changed
-#: clean windows.  Leaving out the space after a mark changed none (77.3%,
-#: 84.3%) but would restore ``打开菜单,选择选项。`` beside ``文件, 目录``.
+#: NFKC keeps.  Set by ``python bench/punctuation_accuracy.py --group 2 3 4``
+#: (and texts of 8, 16, 64 lines): lines of flattened 4-line documents are
+#: restored 76.0% (zh_hant.dev 84.0%), 75.7% (83.6%) with the space after
+#: ``。`` vetoing the text too; leaving out the full stop changed clean texts
+#: of 3 to 8 lines.  Leaving out the space after a mark changed none (77.2%,
+#: 84.2%) but would restore ``打开菜单,选择选项。`` beside ``文件, 目录``.
 DOCUMENT_VETOES = ("space_after_mark", "ascii_full_stop")
 
 #: The signs of a paragraph that keep it from being judged alone but not from
 #: being restored with its text: a colon and a space after Han (``注意: 文件``)
 #: is also what NFKC leaves of ``：`` typed before a space (426 of the 767
 #: such colons in zh_hans.dev lines holding ``，；：？！（）``).  Restoring such
-#: paragraphs with their text gives 77.3% of lines of flattened documents
-#: exact instead of 76.7%, 92.9% of the lines changed exact instead of 93.7%
-#: (same command, with only the full stop vetoing the text).
+#: paragraphs with their text gives 76.0% of lines of flattened 4-line
+#: documents exact instead of 75.4% (zh_hant.dev 84.0%, 83.9%), 92.9% of the
+#: lines changed exact instead of 93.6% (same command).
 WEIGHED_DESPITE = frozenset({"colon_space"})
 
 #: Those signs sought in a whole text at once (``$`` ends each line).
