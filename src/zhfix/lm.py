@@ -272,15 +272,57 @@ def segment_logprobs(left: str, middles: Sequence[str], right: str) -> list[floa
     """
     head = _extend_segmentation(left, [0.0])
     in_words = word_chars()
+    tail = _segmentation_steps(right)
+    # The rest depends only on the score up to ``m``; unigram scores are
+    # quantised, so many candidates share it.
+    followed: dict[float, float] = {}
     scores = []
     for m in middles:
         if len(m) == 1 and m not in in_words:
             # No listed word holds ``m``: the segmentation breaks on each side
             # of it, and the rest is the segmentation of ``right`` alone.
-            scores.append(_extend_segmentation(right, [head[-1] + _alone_logprob(m)])[-1])
+            start = head[-1] + _alone_logprob(m)
+            score = followed.get(start)
+            if score is None:
+                score = followed[start] = _follow_steps(tail, start)
+            scores.append(score)
         else:
             scores.append(_extend_segmentation(left + m + right, head.copy())[-1])
     return scores
+
+
+#: One position of a text in :func:`_follow_steps`: the log-probability of
+#: its character alone, and (length, log-probability) of the listed words
+#: ending there, shortest first.
+_Step = tuple[float, tuple[tuple[int, float], ...]]
+
+
+def _segmentation_steps(text: str) -> list[_Step]:
+    """What :func:`_extend_segmentation` looks up at each position of ``text``."""
+    table = words()
+    steps = []
+    for i in range(1, len(text) + 1):
+        found = []
+        for size in range(2, min(MAX_WORD, i) + 1):
+            lp = table.get(text[i - size : i])
+            if lp is not None:
+                found.append((size, lp))
+        steps.append((_alone_logprob(text[i - 1]), tuple(found)))
+    return steps
+
+
+def _follow_steps(steps: list[_Step], start: float) -> float:
+    """:func:`_extend_segmentation` over a text given as its ``steps``, after
+    a prefix whose best segmentation scores ``start``: the same sums, in the
+    same order."""
+    best = [start]
+    for i, (alone, found) in enumerate(steps, 1):
+        top = best[i - 1] + alone
+        for size, lp in found:
+            if best[i - size] + lp > top:
+                top = best[i - size] + lp
+        best.append(top)
+    return best[-1]
 
 
 @cache

@@ -449,19 +449,6 @@ def _utf8_size(lead: int) -> int:
     return 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4
 
 
-def _char_at(buf: bytes, pos: int, codec: str) -> tuple[str, int] | None:
-    """The character of ``codec`` starting at ``buf[pos]`` and its length."""
-    lead = buf[pos]
-    if lead < 0x80:
-        return chr(lead), 1
-    size = _utf8_size(lead) if codec == "utf-8" else 2
-    try:
-        ch = buf[pos : pos + size].decode(codec)
-    except UnicodeDecodeError:
-        return None
-    return (ch, size) if len(ch) == 1 else None
-
-
 def _plausible(ch: str) -> bool:
     """False for what no writer meant: controls, private use, unassigned."""
     return unicodedata.category(ch) not in ("Cc", "Co", "Cn", "Cs")
@@ -598,17 +585,11 @@ def _hole_options(
         choices.append(allowed)
     if math.prod(len(c) for c in choices) > MAX_HOLE_COMBINATIONS:
         return ()
-    found: list[str] = []
-    work = bytearray(chunk)
-    for combo in _hole_combos(choices, offsets, nexts, reader):
-        for offset, value in zip(offsets, combo, strict=True):
-            work[offset] = value
-        # One character of ``codec`` made of all the bytes (what
-        # :func:`_char_at` finds at 0, for a chunk of that character's
-        # length); an invalid byte decodes to a lone surrogate, not plausible.
-        ch = work.decode(codec, "surrogateescape")
-        if len(ch) == 1 and ord(ch) >= 0x80 and _plausible(ch):
-            found.append(ch)
+    # The chunk must make exactly one character of ``codec`` beyond ASCII; an
+    # invalid byte decodes to a lone surrogate, which is not plausible.
+    decoded = [f.decode(codec, "surrogateescape")
+               for f in _hole_fillings(chunk, choices, offsets, nexts, reader)]
+    found = [ch for ch in decoded if len(ch) == 1 and ord(ch) >= 0x80 and _plausible(ch)]
     options = tuple(dict.fromkeys(found))
     if len(options) > MAX_HOLE_OPTIONS:
         lm = model()
@@ -616,16 +597,15 @@ def _hole_options(
     return options
 
 
-#: Decodings :func:`_tokens` remembers: the text around a first reading is
-#: read again for a second layer, and most of its runs are as they were.
-TOKEN_CACHE_SIZE = 1 << 12
-
-
-def _hole_combos(
-    choices: list[list[int]], offsets: tuple[int, ...], nexts: tuple[int, ...], reader: str
-) -> list[tuple[int, ...]]:
-    """Byte values for the holes of a character: every combination of
-    ``choices``, in the order of :func:`itertools.product`.
+def _hole_fillings(
+    chunk: bytes,
+    choices: list[list[int]],
+    offsets: tuple[int, ...],
+    nexts: tuple[int, ...],
+    reader: str,
+) -> list[bytes]:
+    """``chunk`` with its holes (at ``offsets``) given every combination of
+    byte values in ``choices``, in the order of :func:`itertools.product`.
 
     A hole followed by another hole of the same character must, for a
     double-byte ``reader``, be a byte the reader refuses before the value of
@@ -637,13 +617,25 @@ def _hole_combos(
         and k < len(nexts) and nexts[k] == _NEXT_IS_HOLE and offset + 1 in offsets
     }
     refused_by = [refused_before(reader, v) for v in range(0x100)] if joined else []
-    combos: list[tuple[int, ...]] = [()]
+    fillings = [chunk]
     for k, allowed in enumerate(choices):
-        if k - 1 in joined:
-            combos = [(*c, v) for c in combos for v in allowed if c[-1] in refused_by[v]]
-        else:
-            combos = [(*c, v) for c in combos for v in allowed]
-    return combos
+        at = offsets[k]
+        values = [(v, bytes((v,))) for v in allowed]
+        filled: list[bytes] = []
+        for f in fillings:
+            head, tail = f[:at], f[at + 1 :]
+            if k - 1 in joined:
+                before = f[at - 1]  # the previous hole, joined to this one
+                filled += [head + b + tail for v, b in values if before in refused_by[v]]
+            else:
+                filled += [head + b + tail for _, b in values]
+        fillings = filled
+    return fillings
+
+
+#: Decodings :func:`_tokens` remembers: the text around a first reading is
+#: read again for a second layer, and most of its runs are as they were.
+TOKEN_CACHE_SIZE = 1 << 12
 
 
 def _tokens(
