@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 import zhfix
 from zhfix.config import FixConfig
 from zhfix.explain import apply_edits
-from zhfix.punctuation import CONFIDENCE, FULLWIDTH, GATE, paragraph_signals, restore_punctuation
+from zhfix.punctuation import (
+    CONFIDENCE,
+    DOCUMENT_LINES,
+    FULLWIDTH,
+    GATE,
+    paragraph_signals,
+    restore_punctuation,
+)
 
 CONFIG = FixConfig()
 FULLWIDTH_MARKS = frozenset(FULLWIDTH.values())
@@ -131,11 +138,23 @@ def test_document_evidence_is_explained() -> None:
     assert zhfix.apply_plan(text, [step.to_dict()]) == (
         "打开设置菜单，选择高级选项。\n要保存这些更改吗？\n没有标点的一行"
     )
-    document = step.evidence["document"]
+    (document,) = step.evidence["documents"]
+    assert document["lines"] == [0, DOCUMENT_LINES - 1]
     assert document["paragraphs"] == 2 and document["flattened"]
     assert document["tight_marks"][","] == 1 and document["tight_marks"]["?!"] == 1
     assert [p["paragraph"] for p in step.evidence["paragraphs"]] == [0, 1]
     assert all(edit.evidence["document"] for edit in step.edits)
+
+
+def test_long_text_is_weighed_in_blocks() -> None:
+    """A typed line keeps only its own block of lines from being weighed."""
+    flattened = ["打开设置菜单,选择高级选项。", "要保存这些更改吗?"] * (DOCUMENT_LINES // 2)
+    typed = ["包含完整的统计信息.", *flattened[: DOCUMENT_LINES - 1]]
+    text = "\n".join(typed + flattened)
+    fixed = fix(text).split("\n")
+    assert fixed[:DOCUMENT_LINES] == typed
+    assert fixed[DOCUMENT_LINES:] == [line.replace(",", "，").replace("?", "？")
+                                      for line in flattened]
 
 
 def test_explanation_is_json_and_replays() -> None:
