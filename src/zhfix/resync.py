@@ -828,8 +828,9 @@ def _choose(chars: list[str], q: int, pool: tuple[str, ...]) -> str:
     return chars[q]
 
 
-#: Candidates kept for each of two characters chosen together.
-PAIR_CANDIDATES = 12
+#: Candidates kept for each of two characters chosen together: as many as the
+#: beam keeps for one lost byte (:data:`CANDIDATES`), so at most 144 pairs.
+PAIR_CANDIDATES = CANDIDATES
 
 
 def _choose_pair(
@@ -978,7 +979,9 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
 
 
 #: Confidence of removing an aligned annotation once the islands have shown
-#: the byte-level annotator at work (see :func:`_annotator_edits`).
+#: the byte-level annotator at work (see :func:`_annotator_edits`): just below
+#: the annotation fixer's for a document-wide leak (0.97), the evidence being
+#: of the same kind but found in other characters.
 CONFIDENCE_ANNOTATOR = 0.95
 
 
