@@ -60,6 +60,7 @@ import math
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import suppress
@@ -1019,14 +1020,19 @@ def _readings(
     for i, j, encodings in _reader_runs(line, lo, hi, layer.read):
         # Every reading of the run must cover a mark inside it.
         if _marked(marks, i, j):
-            for buf, bounds, holes in encodings:
-                yield from _run_readings(line, i, buf, bounds, holes, layer, values, lm, marks)
+            for run in encodings:
+                yield from _run_readings(line, i, run, layer, values, lm, marks)
 
+
+#: The bytes of a run as :func:`_encode_run` gives them (bytes, the byte
+#: offset of each character, the offsets of holes), and each character's
+#: index by its byte offset.
+_Encoded = tuple[bytes, list[int], frozenset[int], dict[int, int]]
 
 #: A run of :func:`_reader_runs`: its start and end in the line, and its bytes
-#: as :func:`_encode_run` gives them, once with the reader's table and once
-#: more with its alternatives when the run has characters that have some.
-_ReaderRun = tuple[int, int, tuple[tuple[bytearray, list[int], set[int]], ...]]
+#: once with the reader's table and once more with its alternatives when the
+#: run has characters that have some.
+_ReaderRun = tuple[int, int, tuple[_Encoded, ...]]
 
 #: Lines whose runs :func:`_reader_runs` remembers: layers that share a reader
 #: (GBK for UTF-8 and for Big5 text, cp1252 for three) read the same runs.
@@ -1050,10 +1056,10 @@ def _reader_runs(line: str, lo: int, hi: int, reader: str) -> tuple[_ReaderRun, 
             i += 1
         j, buf, bounds, holes = _encode_run(line, i, n, table)
         if j > i and any(b >= 0x80 for b in buf):
-            encodings = [(buf, bounds, holes)]
+            encodings = [_encoded(buf, bounds, holes)]
             if any(ch in alternatives for ch in line[i:j]):
                 _, buf, bounds, holes = _encode_run(line, i, j, {**table, **alternatives})
-                encodings.append((buf, bounds, holes))
+                encodings.append(_encoded(buf, bounds, holes))
             runs.append((i, j, tuple(encodings)))
         i = j + 1 if j == i else j
     return tuple(runs)
@@ -1068,6 +1074,11 @@ UNIT_CACHE_SIZE = 1 << 15
 def _unit_logprob(text: str, prev: str) -> float:
     """``model().logprob(text, prev)`` for one unit of a reading, remembered."""
     return model().logprob(text, prev)
+
+
+def _encoded(buf: bytearray, bounds: list[int], holes: set[int]) -> _Encoded:
+    """What :func:`_run_readings` needs of an encoded run, in the forms it uses."""
+    return bytes(buf), bounds, frozenset(holes), {b: k for k, b in enumerate(bounds)}
 
 
 def _marked(marks: list[int], i: int, j: int) -> bool:
@@ -1096,17 +1107,15 @@ def _units(
 def _run_readings(
     line: str,
     offset: int,
-    buf: bytearray,
-    bounds: list[int],
-    holes: set[int],
+    run: _Encoded,
     layer: Layer,
     values: Sequence[int],
     lm: Model,
     marks: list[int],
 ) -> Iterator[Reading]:
     """Readings within one run of reader characters starting at ``line[offset]``."""
+    buf, bounds, holes, char_at_byte = run
     tokens = _tokens(buf, holes, layer.written, values, layer.read)
-    char_at_byte = {b: k for k, b in enumerate(bounds)}
     # Split into stretches of valid tokens.
     k = 0
     while k < len(tokens):
@@ -1343,14 +1352,14 @@ def _layers_for(line: str) -> list[Layer]:
     cheap way to skip, say, the cp1252 layers on a line of rare Han
     characters.
     """
-    rare = RARE_RE.findall(line)
+    rare = Counter(RARE_RE.findall(line))
     holes = line.count("\ufffd")
     triple = GBK_READER_RE.search(line) is not None
     need = 1 if SHORT_RE.search(line) else 2
     layers = []
     for layer in LAYERS:
         table = reader_table(layer.read)
-        if holes + sum(map(table.__contains__, rare)) >= need or (
+        if holes + sum(n for c, n in rare.items() if c in table) >= need or (
             triple and layer.read == "gbk"
         ):
             layers.append(layer)
@@ -1436,11 +1445,13 @@ def candidate_repairs(
     layers = _layers_for(line)
     if not layers:
         return []
-    marks = [m.start() for m in RARE_RE.finditer(line)]
-    marks += [i for i, ch in enumerate(line) if ch in HOLE_CHARS]
+    hi = len(line) if hi is None else hi
+    # Marks outside lo:hi are never looked at: rare characters and holes are
+    # looked for there only (a line is read again around each first reading).
+    marks = [m.start() for m in RARE_RE.finditer(line, lo, hi)]
+    marks += [i for i in range(lo, hi) if line[i] in HOLE_CHARS]
     marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
     marks.sort()
-    hi = len(line) if hi is None else hi
     for layer in layers:
         if not _promising(line, layer, marks, lo, hi):
             continue
