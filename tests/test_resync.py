@@ -348,3 +348,70 @@ def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) ->
     assert step is not None
     events = [ev for e in step.edits for ev in e.evidence["events"]]
     assert any("reconsidered" in ev for ev in events)
+
+
+# Big5 (traditional Chinese): the same broken reader, with Big5's table.  Big5
+# trail bytes 40-7E are ASCII, so a cut character often leaves one letter
+# (``，`` = A1 41 cut after A1 is ``?A``) and islands are short.
+
+
+def big5_chunked(text: str, chunk_size: int) -> str:
+    from zhfix.damage import chunked_decode
+
+    return chunked_decode(text, codec="big5", chunk_size=chunk_size).text
+
+
+def test_a_big5_stream_read_one_byte_off_is_read_as_big5() -> None:
+    original = "請先關閉所有視窗，再重新啟動電腦。如果問題仍然存在，請聯絡我們的技術支援部門。"
+    damaged = big5_chunked(original, 23)
+    assert damaged != original
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    assert apply_edits(damaged, step.edits) == original
+    assert step.evidence == {"codec": "big5"}
+    for edit in step.edits:
+        assert edit.evidence["codec"] == "big5"
+        margins = edit.evidence["margin_nats_by_codec"]
+        assert margins["big5"] == edit.evidence["margin_nats"]
+        assert margins.get("gbk", float("-inf")) < margins["big5"]
+
+
+def test_a_weak_big5_island_is_repaired_once_another_confirms_big5() -> None:
+    # 題 = C3 44 is cut: "?D".  On its own that is weak evidence; the long
+    # island of the next paragraph shows a Big5 stream read one byte off.
+    original = (
+        "我們討論過。換個話題吧。\n"
+        "這次旅行的行程還沒有決定，飯店和機票也都還沒訂好，大家下週再一起商量。"
+    )
+    damaged = big5_chunked(original, 19)
+    assert damaged.startswith("我們討論過。換個話?D吧")
+    assert repair(damaged) == original
+    alone = damaged.split("\n")[0]
+    assert repair(alone) == alone
+
+
+def test_a_gbk_stream_still_reads_as_gbk() -> None:
+    # The same reading of "?@" (a lead byte cut before 40) gives 這 in GBK and
+    # 一 (A4 40) in Big5: the long GBK island of the document decides.
+    original = "我們已經討論過這個計劃。換句話說，所有人都同意。\n下一步是準備會議的資料和場地。"
+    splits = split_inside(original, "這") + split_inside(original, "準")
+    damaged = chunked(leak(original, {}), splits)
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    assert step.evidence == {"codec": "gbk"}
+    assert {e.evidence["codec"] for e in step.edits} == {"gbk"}
+    assert {e.evidence["codec_chosen_by"] for e in step.edits} == {"document"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你確定要刪除嗎?OK 按鈕在右邊。",
+        "這是什麼?A: 這是一個範例。",
+        "為什麼?C語言的指標很難學?",
+        "要繼續嗎?Y/N",
+    ],
+)
+def test_clean_traditional_text_with_a_question_mark_is_left_alone(text: str) -> None:
+    assert GATE.search(text)
+    assert fix_resync(text, CONFIG) is None

@@ -1,4 +1,4 @@
-"""Resynchronise GBK streams that were decoded one byte off.
+"""Resynchronise GBK and Big5 streams that were decoded one byte off.
 
 Some scrapers decode a GBK page in fixed-size chunks, each on its own.  A
 double-byte character cut by a chunk boundary becomes ``?``, and the next chunk
@@ -25,6 +25,13 @@ even when a chunk boundary cut its tone letter), and lets the language model
 choose.  The result replaces the island only when it beats the island as it
 stands by :data:`RESYNC_MARGIN`.  Once the islands show that find-and-replace
 at work, its aligned annotations elsewhere in the text go too.
+
+Big5 breaks the same way (``我們討論過?C換個話題``: ``。`` is A1 43, A1 ended a
+chunk, 43 is ``C``), with islands made short by its trail bytes in the ASCII
+range.  Each island is read in both codecs; the readings compete under the
+language model, the codec whose readings explain the document best reads the
+islands where the two are close (see :func:`_choose_codec`), and each edit's
+evidence names its codec and both margins.
 """
 
 from __future__ import annotations
@@ -82,6 +89,15 @@ RESYNC_MARGIN = 10.0
 #: through a broken decoder, and its other islands need only beat the clean
 #: maximum above (4.9).
 RESYNC_MARGIN_CONFIRMED = 5.0
+#: The same for an island read as Big5: over the same clean lines, the best
+#: Big5 reading of a clean island scored at most 0.5 nats
+#: (bench/resync_accuracy.py --codec big5 --margins), and a quarter of the
+#: damaged islands of zh_hant.dev.txt paragraphs score below 5.5.
+RESYNC_MARGIN_CONFIRMED_BIG5 = 2.0
+#: Each codec's :data:`RESYNC_MARGIN_CONFIRMED`.
+CONFIRMED_MARGIN: dict[str, float] = {
+    "gbk": RESYNC_MARGIN_CONFIRMED, "big5": RESYNC_MARGIN_CONFIRMED_BIG5,
+}
 
 #: Score of a character whose two bytes were both lost and that the model cannot
 #: tell: about one chance in 400 (the candidate list), so that a guess must be
@@ -152,9 +168,16 @@ class _Tables:
     code: dict[str, int]
 
 
+#: The codecs whose chunked decoding the fixer undoes.  Both read any byte
+#: from 81 to FE as a lead byte and pair it with the next byte, ``?`` if the
+#: pair is invalid: GBK (lead 81-FE, trail 40-FE) and Big5 (lead A1-F9, trail
+#: 40-7E and A1-FE), so one parser reads both, with its codec's table.
+CODECS = ("gbk", "big5")
+
+
 @cache
-def tables() -> _Tables:
-    """Built from Python's ``gbk`` codec on first use."""
+def tables(codec: str = "gbk") -> _Tables:
+    """Built from Python's codec of that name on first use."""
     char: dict[int, str] = {}
     by_lead: dict[int, list[str]] = {}
     by_trail: dict[int, list[str]] = {}
@@ -164,7 +187,7 @@ def tables() -> _Tables:
             if trail == 0x7F:
                 continue
             try:
-                ch = bytes((lead, trail)).decode("gbk")
+                ch = bytes((lead, trail)).decode(codec)
             except UnicodeDecodeError:
                 continue
             if len(ch) != 1:
@@ -188,11 +211,11 @@ def tables() -> _Tables:
 
 
 @cache
-def _nfkc_forms() -> tuple[dict[str, tuple[int, ...]], int]:
+def _nfkc_forms(codec: str = "gbk") -> tuple[dict[str, tuple[int, ...]], int]:
     """What NFKC makes of the GBK characters it changes → their codes; and the
     longest such form (``⒇`` → ``(20)``)."""
     forms: dict[str, list[int]] = {}
-    for key, ch in tables().char.items():
+    for key, ch in tables(codec).char.items():
         form = unicodedata.normalize("NFKC", ch)
         if form != ch:
             forms.setdefault(form, []).append(key)
@@ -200,10 +223,10 @@ def _nfkc_forms() -> tuple[dict[str, tuple[int, ...]], int]:
 
 
 @cache
-def _common_chars() -> tuple[str, ...]:
-    """The most frequent GBK characters, for a byte pair lost entirely."""
+def _common_chars(codec: str = "gbk") -> tuple[str, ...]:
+    """The most frequent characters of the codec, for a byte pair lost entirely."""
     model = lm.model()
-    t = tables()
+    t = tables(codec)
     ranked = sorted(
         (c for c in model.unigram if len(c) == 1 and c in t.code),
         key=lambda c: -model.unigram[c],
@@ -392,16 +415,16 @@ def _top(prev: str, chars: tuple[str, ...] | list[str]) -> list[tuple[float, str
     return scored[:CANDIDATES]
 
 
-def _check_invalid(h: _Hyp, lead: int) -> bool:
-    """The pair (h.invalid_after, lead) must not be a valid GBK character."""
+def _check_invalid(h: _Hyp, lead: int, codec: str = "gbk") -> bool:
+    """The pair (h.invalid_after, lead) must not be a valid character."""
     if h.invalid_after == NONE or lead == UNK:
         return True
-    return (h.invalid_after << 8 | lead) not in tables().char
+    return (h.invalid_after << 8 | lead) not in tables(codec).char
 
 
-def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
+def _feed(h: _Hyp, byte: int, inferred: bool, codec: str = "gbk") -> list[_Hyp]:
     """Feed one byte of the true stream to the in-step parser."""
-    t = tables()
+    t = tables(codec)
     if h.pending == NONE:
         if byte == UNK:
             return [_Hyp(h.score, UNK, UNK, h.prev, h.out, h.events, h.invalid_after)]
@@ -410,7 +433,7 @@ def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
             # byte-level replace may stand between the two bytes of a target.
             ch = chr(byte)
             return [_emit(h, ch, _lp(h.prev, ch), h.last, None)]
-        if not _check_invalid(h, byte):
+        if not _check_invalid(h, byte, codec):
             return []
         return [_Hyp(h.score, byte, byte, h.prev, h.out, h.events, NONE)]
     lead = h.pending
@@ -426,7 +449,7 @@ def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
     elif byte != UNK:
         pool = t.by_trail.get(byte, ())
     else:
-        pool = _common_chars()
+        pool = _common_chars(codec)
     top = _top(h.prev, pool)
     if lead == UNK and byte == UNK:
         # A whole character lost: often punctuation, which the model knows little of.
@@ -437,7 +460,7 @@ def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
     known = ("lead", lead) if lead != UNK else ("trail", byte) if byte != UNK else None
     for score, ch in top:
         code = t.code[ch]
-        if lead == UNK and not _check_invalid(h, code >> 8):
+        if lead == UNK and not _check_invalid(h, code >> 8, codec):
             continue
         event: dict[str, Any] = {"inferred": ch}
         if known is not None:
@@ -446,12 +469,12 @@ def _feed(h: _Hyp, byte: int, inferred: bool) -> list[_Hyp]:
     return out
 
 
-def _feed_all(h: _Hyp, data: list[int], inferred: bool) -> list[_Hyp]:
+def _feed_all(h: _Hyp, data: list[int], inferred: bool, codec: str = "gbk") -> list[_Hyp]:
     hyps = [h]
     for byte in data:
         nxt: list[_Hyp] = []
         for x in hyps:
-            nxt.extend(_feed(x, byte, inferred))
+            nxt.extend(_feed(x, byte, inferred, codec))
         hyps = nxt
     return hyps
 
@@ -595,14 +618,18 @@ def _identity_score(text: str, prev: str, following: str) -> float:
 
 
 def _decode_island(
-    text: str, prev: str, following: str, at_end: bool = False
+    text: str, prev: str, following: str, at_end: bool = False, codec: str = "gbk"
 ) -> tuple[str, float, list[Any]] | None:
     """The best in-step reading of ``text`` and its margin over ``text`` itself.
 
     ``at_end``: the island ends where the text does (its bytes ended there).
+    ``codec``: the codec that the broken reader read it with (one of
+    :data:`CODECS`).  Annotations are looked for in GBK only: the byte-level
+    find-and-replace that inserts them works on GBK bytes.
     """
-    t = tables()
-    form_table, longest_form = _nfkc_forms()
+    t = tables(codec)
+    gbk = codec == "gbk"
+    form_table, longest_form = _nfkc_forms(codec)
     n = len(text)
     start = _Hyp(0.0, NONE, NONE, prev, None, None, NONE)
     beams: dict[int, dict[tuple[int, int, str, int], _Hyp]] = {0: {start.key(): start}}
@@ -621,12 +648,12 @@ def _decode_island(
         ch = text[i]
         o = ord(ch)
         ann = None
-        if i + 1 < n and (ch == "?" or ch == "("):
+        if gbk and i + 1 < n and (ch == "?" or ch == "("):
             m = _ANNOTATION_BODY.match(text, i + 1)
             if m:
                 ann = _annotation_chars(m.group()[:-1])
                 ann_end = m.end()
-        cut = _CUT_ANNOTATION.match(text, i) if ch == "(" else None
+        cut = _CUT_ANNOTATION.match(text, i) if gbk and ch == "(" else None
         forms = [
             (k, codes)
             for k in range(1, min(longest_form, n - i) + 1)
@@ -637,7 +664,13 @@ def _decode_island(
                 for k, codes in forms:
                     hf = _with(h, NFKC_FORM_COST, {"at": i, "nfkc": text[i : i + k]})
                     for key in codes:
-                        for x in _feed_all(hf, [key >> 8, key & 0xFF], False):
+                        if not gbk and key & 0xFF < 0x80:
+                            # A Big5 form whose trail is ASCII (``…`` = A1 4B)
+                            # would end in an ASCII character the reader paired
+                            # with a lead: on clean NFKC'd zh_hant.dev.txt lines
+                            # ``哼?......`` read so as ``哼部K...`` at 14.6 nats.
+                            continue
+                        for x in _feed_all(hf, [key >> 8, key & 0xFF], False, codec):
                             push(i + k, x)
             elif forms and h.pending == NONE:
                 # In step, what NFKC made of a character reads as it stands,
@@ -651,27 +684,27 @@ def _decode_island(
                         push(i + k, x)
             if o < 0x80:
                 if ch == "?":
-                    for x in _feed_all(h, [0x3F], False):
+                    for x in _feed_all(h, [0x3F], False, codec):
                         push(i + 1, x)
                     if h.pending == NONE:
                         hs = _with(h, SPLIT_COST, {"at": i, "lost": "lead byte"})
-                        for x in _feed_all(hs, [UNK], True):
+                        for x in _feed_all(hs, [UNK], True, codec):
                             push(i + 1, x)
                     if h.pending != NONE:
                         # Out of step: (trail, next lead) was an invalid pair.
-                        for x in _feed_all(h, [UNK], True):
+                        for x in _feed_all(h, [UNK], True, codec):
                             x = _Hyp(x.score - INVALID_COST, UNK, UNK, x.prev, x.out,
                                      ({"at": i, "lost": "invalid pair"}, x.events), x.last)
                             push(i + 1, x)
                         # Out of step, a chunk ended on the trail byte: back in step.
                         cost = END_TRAIL_COST if at_end and i == n - 1 else SPLIT_COST
                         hs = _with(h, cost, {"at": i, "lost": "trail byte"})
-                        for x in _feed_all(hs, [UNK], True):
+                        for x in _feed_all(hs, [UNK], True, codec):
                             push(i + 1, x)
                         # Out of step, (trail, ASCII) was an invalid pair that ate
                         # the ASCII character: back in step after it.
                         he = _with(h, EATEN_ASCII_COST, {"at": i, "lost": "ascii"})
-                        for x in _feed_all(he, [UNK], True):
+                        for x in _feed_all(he, [UNK], True, codec):
                             for a in _EATEN_ASCII:
                                 push(i + 1, _emit(x, a, _eaten_lp(x.prev, a),
                                                   x.last, {"inferred": a}))
@@ -696,7 +729,7 @@ def _decode_island(
                 if ch == "(" and ann is not None and h.pending != NONE:
                     for x in _skip_annotation(h, i, ann[0], ann[2], eaten=False):
                         push(ann_end, x)
-                for x in _feed_all(h, [o], False):
+                for x in _feed_all(h, [o], False, codec):
                     push(i + 1, x)
                 continue
             code = t.code.get(ch)
@@ -710,7 +743,7 @@ def _decode_island(
                 last = h.last if ch in _TONE_LETTERS else code & 0xFF
                 push(i + 1, _emit(h, ch, _lp(h.prev, ch), last, None))
                 continue
-            for x in _feed_all(h, [code >> 8, code & 0xFF], False):
+            for x in _feed_all(h, [code >> 8, code & 0xFF], False, codec):
                 push(i + 1, x)
     final = beams.get(n, {})
     ends = [
@@ -736,7 +769,7 @@ def _decode_island(
         events.append(node[0])
         node = node[1]
     events.reverse()
-    repaired = _reconsider(repaired, events, best.out, prev)
+    repaired = _reconsider(repaired, events, best.out, prev, codec)
     return repaired, best_score - identity, events
 
 
@@ -763,7 +796,9 @@ def _window_score(before: str, ch: str, after: str) -> float:
     return total + WORD_WEIGHT * lm.segment_logprob(before + ch + after)
 
 
-def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
+def _reconsider(
+    repaired: str, events: list[Any], out: Any, prev: str, codec: str = "gbk"
+) -> str:
     """``repaired`` with each character of which one byte was lost chosen again
     with what follows it too and with the word model: the beam chose it
     knowing only what came before (``保存出 Inkscape`` for ``保存成``).  Two
@@ -795,7 +830,7 @@ def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
             continue
         q, known = mark
         if lost(k - 1) in _FREE_LOSSES and lost(k + 1) != "invalid pair":
-            best = _choose(chars, q, _pool(known))
+            best = _choose(chars, q, _pool(known, codec))
             if best != chars[q]:
                 events[k]["reconsidered"] = chars[q]
                 events[k]["inferred"] = chars[q] = best
@@ -803,7 +838,7 @@ def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
             second = marks[k + 2]
             if known[0] != "lead" or second is None or second[0] != q + 1:
                 continue
-            pair = _choose_pair(chars, q, _pool(known), _pool(second[1]))
+            pair = _choose_pair(chars, q, _pool(known, codec), _pool(second[1], codec), codec)
             for j, c in zip((k, k + 2), pair, strict=True):
                 at = q + (j - k) // 2
                 if c != chars[at]:
@@ -812,9 +847,9 @@ def _reconsider(repaired: str, events: list[Any], out: Any, prev: str) -> str:
     return "".join(chars[offset:])
 
 
-def _pool(known: tuple[str, int]) -> tuple[str, ...]:
+def _pool(known: tuple[str, int], codec: str = "gbk") -> tuple[str, ...]:
     """The characters with that lead (or trail) byte."""
-    t = tables()
+    t = tables(codec)
     return t.by_lead.get(known[1], ()) if known[0] == "lead" else t.by_trail.get(known[1], ())
 
 
@@ -834,11 +869,12 @@ PAIR_CANDIDATES = CANDIDATES
 
 
 def _choose_pair(
-    chars: list[str], q: int, first: tuple[str, ...], second: tuple[str, ...]
+    chars: list[str], q: int, first: tuple[str, ...], second: tuple[str, ...],
+    codec: str = "gbk",
 ) -> tuple[str, str]:
     """The best pair at ``chars[q:q + 2]`` whose bytes between (trail of the
     first, lead of the second) stay an invalid pair."""
-    t = tables()
+    t = tables(codec)
     before, after = "".join(chars[max(0, q - 3) : q]), "".join(chars[q + 2 : q + 5])
 
     def top(pool: tuple[str, ...], score: Any) -> list[str]:
@@ -858,6 +894,14 @@ def _choose_pair(
     return best
 
 
+#: How much better (nats) than the reading in the document's codec (see
+#: :func:`_document_codec`) another codec's reading of one island must be to
+#: replace it.  Where both codecs read an island of 300 zh_hant.dev.txt
+#: paragraphs, the wrong codec's reading beat the right one's by at most 2.8
+#: (chunked GBK, 33 islands) and 0.0 (chunked Big5, 73 islands; seed 1 of
+#: bench/resync_accuracy.py): about as much as :data:`RESYNC_MARGIN` asks of
+#: an island on its own.
+CODEC_MARGIN = 10.0
 #: Islands whose readings :func:`_reread` keeps: a whole text is read again
 #: in each round of the pipeline, and an island seldom changes.
 ISLAND_CACHE_SIZE = 1024
@@ -865,21 +909,53 @@ ISLAND_CACHE_SIZE = 1024
 
 @lru_cache(maxsize=ISLAND_CACHE_SIZE)
 def _cached_island(
-    text: str, prev: str, following: str, at_end: bool
+    text: str, prev: str, following: str, at_end: bool, codec: str
 ) -> tuple[str, float, list[Any]] | None:
-    return _decode_island(text, prev, following, at_end)
+    return _decode_island(text, prev, following, at_end, codec)
 
 
 def _reread(
     text: str, prev: str, following: str, at_end: bool = False
-) -> tuple[str, float, list[Any]] | None:
-    """:func:`_decode_island`, cached; the events are copied, as they become
-    evidence of a step that its reader may change."""
-    result = _cached_island(text, prev, following, at_end)
-    if result is None:
+) -> dict[str, tuple[str, float, list[Any]]]:
+    """:func:`_decode_island` in each of :data:`CODECS` that can read the
+    island, cached; the events are copied, as they become evidence of a step
+    that its reader may change.  The margins share the island as it stands
+    as their baseline, so they compare across codecs."""
+    readings: dict[str, tuple[str, float, list[Any]]] = {}
+    for codec in CODECS:
+        result = _cached_island(text, prev, following, at_end, codec)
+        if result is not None:
+            repaired, margin, events = result
+            readings[codec] = repaired, margin, copy.deepcopy(events)
+    return readings
+
+
+def _document_codec(readings: list[dict[str, tuple[str, float, list[Any]]]]) -> str:
+    """The codec whose readings explain the text's islands best: the one with
+    the largest sum of positive margins (GBK on a tie).
+
+    >>> _document_codec([{"gbk": ("", 3.0, []), "big5": ("", 12.0, [])}])
+    'big5'
+    """
+    totals = {
+        codec: sum(max(0.0, r[codec][1]) for r in readings if codec in r) for codec in CODECS
+    }
+    return max(CODECS, key=lambda c: totals[c])
+
+
+def _choose_codec(
+    reading: dict[str, tuple[str, float, list[Any]]], document: str
+) -> str | None:
+    """The codec that reads one island: the document's, unless another reads
+    the island better by :data:`CODEC_MARGIN` (or the document's cannot)."""
+    if not reading:
         return None
-    repaired, margin, events = result
-    return repaired, margin, copy.deepcopy(events)
+    best = max(reading, key=lambda c: reading[c][1])
+    if document not in reading:
+        return best
+    if reading[best][1] - reading[document][1] >= CODEC_MARGIN:
+        return best
+    return document
 
 
 def _islands(line: str) -> list[tuple[int, int]]:
@@ -932,7 +1008,7 @@ LEAD = Lead(
 
 @register("resync", switch="fix_resync", gate=GATE, test=gate_test, lead=LEAD)
 def fix_resync(text: str, config: FixConfig) -> Step | None:
-    """Re-read islands of text that a chunked GBK decoder read one byte off.
+    """Re-read islands of text that a chunked GBK or Big5 decoder read one byte off.
 
     ``總`` (BF 82) straddles ``每|個`` (C3 BF|82 80): its annotation went inside
     ``個``, and the reader stayed one byte off until the end of the line.
@@ -942,7 +1018,8 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
     >>> apply_edits(text, fix_resync(text, FixConfig()).edits)
     '每個月的報告都很詳細。'
     """
-    found: list[tuple[int, str, str, float, list[Any]]] = []
+    islands: list[tuple[int, str]] = []
+    readings: list[dict[str, tuple[str, float, list[Any]]]] = []
     # Only lines with a "?" can hold an island (the gate needs one).
     for _, pos, line in lines_at(text, _question_marks(text)):
         body = line.rstrip("\r\n")
@@ -951,22 +1028,35 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
             prev = body[max(0, start - CONTEXT) : start]
             following = body[end] if end < len(body) else ""
             at_end = end == len(body) and pos + len(body) == len(text)
-            result = _reread(island, prev, following, at_end)
-            if result is not None:
-                repaired, margin, events = result
-                found.append((pos + start, island, repaired, margin, events))
+            reading = _reread(island, prev, following, at_end)
+            if reading:
+                islands.append((pos + start, island))
+                readings.append(reading)
+    document = _document_codec(readings)
+    found: list[tuple[int, str, str, float, list[Any], str, dict[str, float]]] = []
+    for (start, island), reading in zip(islands, readings, strict=True):
+        codec = _choose_codec(reading, document)
+        if codec is not None:
+            repaired, margin, events = reading[codec]
+            margins = {c: round(r[1], 2) for c, r in reading.items()}
+            found.append((start, island, repaired, margin, events, codec, margins))
     if not found or max(f[3] for f in found) < RESYNC_MARGIN:
         return None
     edits: list[Edit] = []
-    for start, island, repaired, margin, events in found:
-        if margin < RESYNC_MARGIN_CONFIRMED:
+    codecs: set[str] = set()
+    for start, island, repaired, margin, events, codec, margins in found:
+        confirmed = CONFIRMED_MARGIN[codec]
+        if margin < confirmed:
             continue
         a, b = common_affixes(island, repaired)  # shrink the edit to what changed
         before = island[a : len(island) - b]
         after = repaired[a : len(repaired) - b]
-        confidence = 1.0 / (1.0 + math.exp(-(margin - RESYNC_MARGIN_CONFIRMED)))
+        confidence = 1.0 / (1.0 + math.exp(-(margin - confirmed)))
+        codecs.add(codec)
         evidence = {
-            "codec": "gbk",
+            "codec": codec,
+            "codec_chosen_by": "document" if codec == document else "island",
+            "margin_nats_by_codec": margins,
             "margin_nats": round(margin, 2),
             "confirmed_by_other_islands": margin < RESYNC_MARGIN,
             "events": events,
@@ -975,7 +1065,8 @@ def fix_resync(text: str, config: FixConfig) -> Step | None:
                           round(confidence, 4), evidence))
     if not edits:
         return None
-    return Step("resync", tuple(_annotator_edits(text, edits)), {"codec": "gbk"})
+    return Step("resync", tuple(_annotator_edits(text, edits)),
+                {"codec": "+".join(c for c in CODECS if c in codecs)})
 
 
 #: Confidence of removing an aligned annotation once the islands have shown
