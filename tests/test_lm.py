@@ -128,3 +128,17 @@ def test_word_table_loads_separately() -> None:
         "assert m.words.cache_info().currsize == 1\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_segment_logprobs_score_each_candidate_as_segment_logprob() -> None:
+    # Contexts cut out of listed words, so that candidates inside words, next
+    # to one, and in none (rare characters, a replacement character) all occur.
+    listed = sorted(lm.words())[::997]
+    rare = [c for c, _ in sorted(lm.model().unigram.items(), key=lambda kv: kv[1])[:20]]
+    for k, word in enumerate(listed):
+        text = word + listed[(k * 7) % len(listed)]
+        cut = k % len(text)
+        left, right = text[max(0, cut - 3) : cut], text[cut + 1 : cut + 3]
+        candidates = [text[cut], *listed[k - 1][:2], *rare[k % 5 :: 5], "\ufffd"]
+        got = lm.segment_logprobs(left, candidates, right)
+        assert got == [lm.segment_logprob(left + m + right) for m in candidates]

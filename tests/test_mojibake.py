@@ -244,3 +244,62 @@ def test_weak_span_leaves_the_rest_of_its_line(chain: str, name: str, other: str
         out = mojibake.fix(d.text)
         assert len(out) != len(line) or (out[:start], out[end:]) == (line[:start], line[end:])
     assert checked >= SAMPLE
+
+
+@pytest.mark.parametrize(
+    ("codec", "reader", "chunk", "offsets"),
+    [
+        ("utf-8", "cp1252", "文".encode(), (2,)),
+        ("utf-8", "gbk", "件".encode(), (1, 2)),
+        ("utf-8", "big5", "传".encode(), (1,)),
+        ("gbk", "big5", "设".encode("gbk"), (1,)),
+        ("big5", "gbk", "設".encode("big5"), (0,)),
+    ],
+)
+def test_hole_options_are_the_valid_fillings(
+    codec: str, reader: str, chunk: bytes, offsets: tuple[int, ...]
+) -> None:
+    """Every byte combination the holes allow, kept when it makes one plausible
+    character: the candidates, in order, whatever way they are enumerated."""
+    import itertools
+    import unicodedata
+
+    values = mojibake.HOLE_BYTES[reader]
+    nexts = tuple(
+        -2 if o + 1 in offsets else (chunk[o + 1] if o + 1 < len(chunk) else -1)
+        for o in offsets
+    )
+    double_byte = reader in mojibake.DOUBLE_BYTE_READERS
+    choices = []
+    for o, following in zip(offsets, nexts, strict=True):
+        if codec == "utf-8" and o > 0:
+            allowed = [v for v in values if 0x80 <= v <= 0xBF]
+        else:
+            allowed = [v for v in values if v >= (0x81 if o == 0 else 0x40)]
+        if double_byte and following >= 0:
+            allowed = [v for v in allowed if v in mojibake.refused_before(reader, following)]
+        choices.append(allowed)
+    expected: list[str] = []
+    for combo in itertools.product(*choices):
+        work = bytearray(chunk)
+        for o, v in zip(offsets, combo, strict=True):
+            work[o] = v
+        if double_byte and any(
+            work[o] not in mojibake.refused_before(reader, work[o + 1])
+            for o, following in zip(offsets, nexts, strict=True) if following == -2
+        ):
+            continue
+        try:
+            ch = bytes(work).decode(codec)
+        except UnicodeDecodeError:
+            continue
+        plausible = unicodedata.category(ch) not in ("Cc", "Co", "Cn", "Cs")
+        if len(ch) == 1 and ord(ch) >= 0x80 and plausible:
+            expected.append(ch)
+    expected = list(dict.fromkeys(expected))
+    got = mojibake._hole_options.__wrapped__(chunk, offsets, codec, tuple(values), nexts, reader)
+    if len(expected) <= mojibake.MAX_HOLE_OPTIONS:
+        assert list(got) == expected
+    else:
+        assert len(got) == mojibake.MAX_HOLE_OPTIONS and set(got) <= set(expected)
+    assert got

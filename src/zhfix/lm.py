@@ -272,15 +272,20 @@ def segment_logprobs(left: str, middles: Sequence[str], right: str) -> list[floa
     """
     head = _extend_segmentation(left, [0.0])
     in_words = word_chars()
+    pairs = word_pairs()
+    before, after = left[-1:], right[:1]
     tail = _segmentation_steps(right)
     # The rest depends only on the score up to ``m``; unigram scores are
     # quantised, so many candidates share it.
     followed: dict[float, float] = {}
     scores = []
     for m in middles:
-        if len(m) == 1 and m not in in_words:
-            # No listed word holds ``m``: the segmentation breaks on each side
-            # of it, and the rest is the segmentation of ``right`` alone.
+        if len(m) == 1 and (
+            m not in in_words or (before + m not in pairs and m + after not in pairs)
+        ):
+            # No listed word holds ``m`` here (a word of two or more characters
+            # holding it holds one of its neighbours too): the segmentation
+            # breaks on each side of it, and the rest is that of ``right`` alone.
             start = head[-1] + _alone_logprob(m)
             score = followed.get(start)
             if score is None:
@@ -329,6 +334,12 @@ def _follow_steps(steps: list[_Step], start: float) -> float:
 def word_chars() -> frozenset[str]:
     """The characters of the listed words: no word holds any other character."""
     return frozenset("".join(words()))
+
+
+@cache
+def word_pairs() -> frozenset[str]:
+    """The pairs of characters next to each other in a listed word."""
+    return frozenset(w[i : i + 2] for w in words() for i in range(len(w) - 1))
 
 
 def _extend_segmentation(text: str, best: list[float]) -> list[float]:
