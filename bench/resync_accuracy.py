@@ -64,15 +64,21 @@ def _margins(sample: list[tuple[str, str]]) -> None:
     islands, the best over the codecs the fixer reads (one column each)."""
     from zhfix.resync import CODECS, _decode_island, _islands
 
+    exclusive: list[float] = []
+
     def margins(line: str) -> list[tuple[float, str, str, str]]:
         found = []
         for s, e in _islands(line):
             before = line[s - 1] if s else ""
             after = line[e] if e < len(line) else ""
+            by_codec = {}
             for codec in CODECS:
                 r = _decode_island(line[s:e], before, after, codec=codec)
                 if r:
+                    by_codec[codec] = r[1]
                     found.append((r[1], codec, line[s:e][:30], r[0][:30]))
+            if "big5" in by_codec:
+                exclusive.append(by_codec["big5"] - max(0.0, by_codec.get("gbk", 0.0)))
         return found
 
     clean: list[tuple[float, str, str, str]] = []
@@ -92,6 +98,9 @@ def _margins(sample: list[tuple[str, str]]) -> None:
         top = [m for m, c, _, _ in clean if c == codec][:3]
         print(f"  highest clean margins read as {codec}: "
               + " ".join(f"{m:.1f}" for m in top))
+    print("  highest clean Big5 margin over the island and its GBK reading "
+          f"(RESYNC_MARGIN_BIG5): {max(exclusive, default=0.0):.1f}")
+    exclusive.clear()
     damaged: list[float] = []
     for _, obs in sample:
         best: dict[str, float] = {}
@@ -103,6 +112,11 @@ def _margins(sample: list[tuple[str, str]]) -> None:
         qs = [damaged[int(q * len(damaged))] for q in (0.05, 0.1, 0.25, 0.5)]
         print(f"damaged islands: {len(damaged)}; margin quantiles 5/10/25/50%: "
               + " ".join(f"{q:.1f}" for q in qs))
+    if exclusive:
+        exclusive.sort()
+        qs = [exclusive[int(q * len(exclusive))] for q in (0.05, 0.1, 0.25, 0.5)]
+        print(f"damaged islands read as Big5: {len(exclusive)}; margin over the island "
+              "and its GBK reading, quantiles 5/10/25/50%: " + " ".join(f"{q:.1f}" for q in qs))
 
 
 def _damage(line: str, seed: int, codec: str) -> tuple[str, str]:

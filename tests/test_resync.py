@@ -390,6 +390,28 @@ def test_a_weak_big5_island_is_repaired_once_another_confirms_big5() -> None:
     assert repair(alone) == alone
 
 
+@pytest.mark.parametrize(
+    ("original", "chunk_size"),
+    [
+        # 。 = A1 43: "?C" at the end, which GBK reads no better than as it is.
+        ("這本書我已經看完了，內容非常有趣。", 33),
+        # 面 = AD B1 cut, B1 A1 is 情, and 41 (the trail of ，) is "A".
+        ("明天下午三點在圖書館門口見面，不要遲到。", 27),
+    ],
+)
+def test_a_lone_big5_island_that_gbk_cannot_explain_is_repaired(
+    original: str, chunk_size: int
+) -> None:
+    damaged = big5_chunked(original, chunk_size)
+    assert damaged != original
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None and len(step.edits) == 1
+    (edit,) = step.edits
+    assert edit.evidence["margin_nats"] < R.RESYNC_MARGIN
+    assert not edit.evidence["confirmed_by_other_islands"]
+    assert apply_edits(damaged, step.edits) == original
+
+
 def test_a_gbk_stream_still_reads_as_gbk() -> None:
     # The same reading of "?@" (a lead byte cut before 40) gives 這 in GBK and
     # 一 (A4 40) in Big5: the long GBK island of the document decides.
