@@ -1210,10 +1210,14 @@ def _looks_like_text(after: str, lm: Model, weak: bool, before: str = "") -> boo
 
 def _mostly_han(text: str) -> bool:
     """At least :data:`WEAK_MIN_HAN_SHARE` of the non-ASCII characters are Han
-    (or Hangul syllables, which is what cp949 makes of GBK's Han), or the
-    text mixes scripts no writer mixes (see :func:`_mixed_scripts`)."""
+    (or Hangul syllables, which is what cp949 makes of GBK's Han, or private
+    use, which is what a reader that maps GBK's user-defined area makes of
+    Big5's commonest rows), or the text mixes scripts no writer mixes (see
+    :func:`_mixed_scripts`)."""
     wide = [c for c in text if not c.isascii()]
-    han = sum(1 for c in wide if is_han(c) or "\uac00" <= c <= "\ud7a3")
+    han = sum(
+        1 for c in wide if is_han(c) or "\uac00" <= c <= "\ud7a3" or "\ue000" <= c <= "\uf8ff"
+    )
     return han >= WEAK_MIN_HAN_SHARE * len(wide) or _mixed_scripts(text) >= MIXED_SCRIPTS
 
 
