@@ -39,16 +39,19 @@ def default_file() -> Path:
 
 
 def forget_lines() -> None:
-    """Empty zhfix's caches of per-line results (mojibake lines, resync
-    islands), so that no pass reuses the work of the one before on the same
-    lines; the data tables stay loaded.  An older zhfix without them (to
-    compare before and after a change) is measured as it is."""
-    from zhfix import mojibake, resync
+    """Empty zhfix's caches of per-text results (every bounded ``lru_cache``:
+    mojibake lines and readings, resync islands, segmentations), so that no
+    pass reuses the work of the one before on the same lines; the data tables
+    (unbounded caches) stay loaded.  An older zhfix is measured the same way."""
+    import sys
 
-    for module, name in ((mojibake, "_line_repairs"), (resync, "_cached_island")):
-        cached = getattr(module, name, None)
-        if cached is not None:
-            cached.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("zhfix.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            info = getattr(value, "cache_info", None)
+            if info is not None and info().maxsize is not None:
+                value.cache_clear()
 
 
 def timed(work: Callable[[], object], passes: int) -> tuple[float, float]:
