@@ -128,7 +128,11 @@ def lines_at(text: str, positions: Iterable[int]) -> Iterator[tuple[int, int, st
     >>> list(lines_at("ab\ncd\r\nef", [0, 1, 7]))
     [(0, 0, 'ab\n'), (2, 7, 'ef')]
     """
-    lines = text.splitlines(keepends=True)
+    return split_lines_at(text.splitlines(keepends=True), positions)
+
+
+def split_lines_at(lines: list[str], positions: Iterable[int]) -> Iterator[tuple[int, int, str]]:
+    """:func:`lines_at` on a text already split into ``lines`` (line ends kept)."""
     ends = list(accumulate(map(len, lines)))
     last = -1
     for pos in positions:

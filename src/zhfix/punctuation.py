@@ -36,16 +36,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
-from itertools import accumulate
 from typing import Any, TypedDict
 
 from zhfix.chars import HAN
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step
-from zhfix.pipeline import Lead, first_class_pattern, register
+from zhfix.pipeline import Lead, first_class_pattern, register, split_lines_at
 
 #: ASCII mark → the fullwidth mark NFKC flattened into it.
 FULLWIDTH: dict[str, str] = {
@@ -562,21 +560,6 @@ def document_signals(text: str, paragraphs: list[Signals]) -> DocumentSignals | 
     }
 
 
-def _lines_at(lines: list[str], positions: list[int]) -> Iterator[tuple[int, int, str]]:
-    """:func:`zhfix.pipeline.lines_at` on a text already split into ``lines``.
-
-    >>> list(_lines_at(["ab\\n", "cd\\r\\n", "ef"], [0, 1, 7]))
-    [(0, 0, 'ab\\n'), (2, 7, 'ef')]
-    """
-    ends = list(accumulate(map(len, lines)))
-    last = -1
-    for pos in positions:
-        index = bisect_right(ends, pos)
-        if index != last and index < len(lines):
-            last = index
-            yield index, ends[index] - len(lines[index]), lines[index]
-
-
 class _Blocks:
     """The lines of a text (line ends kept) in blocks of :data:`DOCUMENT_LINES`.
 
@@ -644,7 +627,7 @@ def restore_punctuation(text: str, config: FixConfig) -> Step | None:
     weighed: dict[int, list[Signals]] = {}
     waiting: dict[int, list[tuple[int, int, str, Signals]]] = {}
     alone: list[Signals] = []  # paragraphs judged alone and not restored
-    for index, offset, line in _lines_at(lines, hits):
+    for index, offset, line in split_lines_at(lines, hits):
         body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         block = index // DOCUMENT_LINES
         # A paragraph NFKC would change spares the look at its block.
