@@ -1,7 +1,7 @@
 """Restore fullwidth punctuation that NFKC normalisation flattened.
 
 NFKC maps ``，；：？！（）`` to ASCII ``,;:?!()`` but keeps ``。、“”《》「」``, so a
-paragraph that went through NFKC reads ``然而,学习使用它并非易事。`` — fullwidth
+paragraph that went through NFKC reads ``不过,掌握它并不容易。`` — fullwidth
 full stops beside ASCII commas.  Real authors also type ASCII commas in Chinese
 sentences, and such a sentence cannot be told from its NFKC twin by looking at
 one comma.  So the decision is made per paragraph (one line), from evidence:
@@ -378,7 +378,7 @@ def _paren_pairs(line: str, mask: list[bool]) -> Iterator[tuple[int, int]]:
 def paragraph_signals(line: str) -> Signals:
     """The evidence on which one paragraph is judged flattened or not.
 
-    >>> paragraph_signals("然而,学习使用它的全部功能并非易事,需要时间。")["flattened"]
+    >>> paragraph_signals("不过,掌握这个工具的全部用法并不容易,要花时间。")["flattened"]
     True
     >>> paragraph_signals("文件, 目录, 链接")["authored_ascii"]
     ['space_after_mark']
