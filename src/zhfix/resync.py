@@ -337,6 +337,12 @@ _RARE_SYMBOLS = frozenset("`^~|\\@#$&{}_=+*")
 CONTEXT = 2
 
 
+#: Scores remembered by :func:`_lp`: the beam asks for the same character
+#: after the same context again and again.
+LP_CACHE_SIZE = 1 << 18
+
+
+@lru_cache(maxsize=LP_CACHE_SIZE)
 def _lp(context: str, ch: str) -> float:
     """The language model after ``context`` (the last :data:`CONTEXT` characters),
     with what follows a Han character scored by measured rates."""
@@ -429,6 +435,21 @@ def _top(prev: str, chars: tuple[str, ...] | list[str]) -> list[tuple[float, str
     return scored[:CANDIDATES]
 
 
+@lru_cache(maxsize=LP_CACHE_SIZE)
+def _top_known(prev: str, codec: str, lead: int, byte: int) -> tuple[tuple[float, str], ...]:
+    """:func:`_top` of the characters ``codec`` has with that lead byte, or
+    that trail byte, or (both unknown) of its common characters; remembered,
+    as the beam asks again with the same context."""
+    t = tables(codec)
+    if lead != UNK:
+        pool: tuple[str, ...] | list[str] = t.by_lead.get(lead, ())
+    elif byte != UNK:
+        pool = t.by_trail.get(byte, ())
+    else:
+        pool = _common_chars(codec)
+    return tuple(_top(prev, pool))
+
+
 def _check_invalid(h: _Hyp, lead: int, codec: str = "gbk") -> bool:
     """The pair (h.invalid_after, lead) must not be a valid character."""
     if h.invalid_after == NONE or lead == UNK:
@@ -458,13 +479,7 @@ def _feed(h: _Hyp, byte: int, inferred: bool, codec: str = "gbk") -> list[_Hyp]:
             return []
         ev = {"inferred": found} if inferred else None
         return [_emit(h, found, _lp(h.prev, found), byte, ev)]
-    if lead != UNK:
-        pool: tuple[str, ...] | list[str] = t.by_lead.get(lead, ())
-    elif byte != UNK:
-        pool = t.by_trail.get(byte, ())
-    else:
-        pool = _common_chars(codec)
-    top = _top(h.prev, pool)
+    top = list(_top_known(h.prev, codec, lead, byte))
     if lead == UNK and byte == UNK:
         # A whole character lost: often punctuation, which the model knows little of.
         seen = {c for _, c in top}
