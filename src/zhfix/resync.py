@@ -339,7 +339,26 @@ CONTEXT = 2
 
 #: Scores remembered by :func:`_lp`: the beam asks for the same character
 #: after the same context again and again.
-LP_CACHE_SIZE = 1 << 18
+LP_CACHE_SIZE = 1 << 16
+#: Candidate lists remembered by :func:`_top_known` (each holds
+#: :data:`CANDIDATES` scored characters, so fewer are kept).
+TOP_CACHE_SIZE = 1 << 12
+
+#: After a Han character, a space is scored as such, not as a symbol.
+_HAN_SPACE = {" ": HAN_SPACE_LOGPROB}
+
+
+def _by_class(
+    ch: str, letter: float, digit: float, symbols: dict[str, float], other: float
+) -> float:
+    """An ASCII ``ch`` scored by its class: a letter, a digit, a listed symbol
+    or any other (the measured rates after a Han character, a space, or at
+    the start of a paragraph)."""
+    if ch.isalpha():
+        return letter
+    if ch.isdigit():
+        return digit
+    return symbols.get(ch, other)
 
 
 @lru_cache(maxsize=LP_CACHE_SIZE)
@@ -352,29 +371,23 @@ def _lp(context: str, ch: str) -> float:
         if punct is not None:
             return punct
         if ch.isascii():
-            if ch == " ":
-                return HAN_SPACE_LOGPROB
-            if ch.isalpha():
-                return HAN_LETTER_LOGPROB
-            if ch.isdigit():
-                return HAN_DIGIT_LOGPROB
-            return HAN_SYMBOL_LOGPROB
+            return _by_class(
+                ch, HAN_LETTER_LOGPROB, HAN_DIGIT_LOGPROB, _HAN_SPACE, HAN_SYMBOL_LOGPROB
+            )
     if ch in _SENTENCE_MARKS and prev:
         after_mark = MARK_AFTER_MARK_LOGPROB.get(unicodedata.normalize("NFKC", prev))
         if after_mark is not None:
             return after_mark
     if prev == " " and ch.isascii() and ch not in " \t":
-        if ch.isalpha():
-            return SPACE_LETTER_LOGPROB
-        if ch.isdigit():
-            return SPACE_DIGIT_LOGPROB
-        return SPACE_SYMBOL_LOGPROB.get(ch, SPACE_OTHER_LOGPROB)
+        return _by_class(
+            ch, SPACE_LETTER_LOGPROB, SPACE_DIGIT_LOGPROB, SPACE_SYMBOL_LOGPROB,
+            SPACE_OTHER_LOGPROB,
+        )
     if prev == "\n" and ch.isascii() and ch not in " \t\n":
-        if ch.isalpha():
-            return LINE_START_LETTER_LOGPROB
-        if ch.isdigit():
-            return LINE_START_DIGIT_LOGPROB
-        return LINE_START_SYMBOL_LOGPROB.get(ch, LINE_START_OTHER_LOGPROB)
+        return _by_class(
+            ch, LINE_START_LETTER_LOGPROB, LINE_START_DIGIT_LOGPROB, LINE_START_SYMBOL_LOGPROB,
+            LINE_START_OTHER_LOGPROB,
+        )
     if ch in _RARE_SYMBOLS:
         return HAN_SYMBOL_LOGPROB
     return lm.model().char_logprob(prev, ch, context[-2:-1])
@@ -435,7 +448,7 @@ def _top(prev: str, chars: tuple[str, ...] | list[str]) -> list[tuple[float, str
     return scored[:CANDIDATES]
 
 
-@lru_cache(maxsize=LP_CACHE_SIZE)
+@lru_cache(maxsize=TOP_CACHE_SIZE)
 def _top_known(prev: str, codec: str, lead: int, byte: int) -> tuple[tuple[float, str], ...]:
     """:func:`_top` of the characters ``codec`` has with that lead byte, or
     that trail byte, or (both unknown) of its common characters; remembered,
