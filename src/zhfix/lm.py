@@ -289,7 +289,7 @@ def segment_logprobs(left: str, middles: Sequence[str], right: str) -> list[floa
             start = head[-1] + _alone_logprob(m)
             score = followed.get(start)
             if score is None:
-                score = followed[start] = _follow_steps(tail, start)
+                score = followed[start] = _follow_steps(tail, [start])[-1]
             scores.append(score)
         else:
             scores.append(_extend_segmentation(left + m + right, head.copy())[-1])
@@ -302,11 +302,12 @@ def segment_logprobs(left: str, middles: Sequence[str], right: str) -> list[floa
 _Step = tuple[float, tuple[tuple[int, float], ...]]
 
 
-def _segmentation_steps(text: str) -> list[_Step]:
-    """What :func:`_extend_segmentation` looks up at each position of ``text``."""
+def _segmentation_steps(text: str, start: int = 1) -> list[_Step]:
+    """What :func:`_follow_steps` looks up at each position of ``text`` from
+    ``start`` (a position counts the characters up to and including it)."""
     table = words()
     steps = []
-    for i in range(1, len(text) + 1):
+    for i in range(start, len(text) + 1):
         found = []
         for size in range(2, min(MAX_WORD, i) + 1):
             lp = table.get(text[i - size : i])
@@ -316,18 +317,17 @@ def _segmentation_steps(text: str) -> list[_Step]:
     return steps
 
 
-def _follow_steps(steps: list[_Step], start: float) -> float:
-    """:func:`_extend_segmentation` over a text given as its ``steps``, after
-    a prefix whose best segmentation scores ``start``: the same sums, in the
-    same order."""
-    best = [start]
-    for i, (alone, found) in enumerate(steps, 1):
+def _follow_steps(steps: list[_Step], best: list[float]) -> list[float]:
+    """Extend ``best`` (``best[i]``: the best segmentation of the first ``i``
+    characters) over the positions given as their ``steps``, in place; return it."""
+    for alone, found in steps:
+        i = len(best)
         top = best[i - 1] + alone
         for size, lp in found:
             if best[i - size] + lp > top:
                 top = best[i - size] + lp
         best.append(top)
-    return best[-1]
+    return best
 
 
 @cache
@@ -345,16 +345,7 @@ def word_pairs() -> frozenset[str]:
 def _extend_segmentation(text: str, best: list[float]) -> list[float]:
     """Extend ``best`` (``best[i]``: the best segmentation of ``text[:i]``, known
     for ``i < len(best)``) to all of ``text``, in place; return it."""
-    table = words()
-    alone = _alone_logprob
-    for i in range(len(best), len(text) + 1):
-        top = best[i - 1] + alone(text[i - 1])
-        for size in range(2, min(MAX_WORD, i) + 1):
-            lp = table.get(text[i - size : i])
-            if lp is not None and best[i - size] + lp > top:
-                top = best[i - size] + lp
-        best.append(top)
-    return best
+    return _follow_steps(_segmentation_steps(text, len(best)), best)
 
 
 @lru_cache(maxsize=1 << 16)
