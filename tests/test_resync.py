@@ -217,10 +217,19 @@ def test_the_last_byte_alone_at_the_end_of_the_text() -> None:
     assert repair(damaged) == original
 
 
-def test_a_line_break_eaten_by_an_invalid_pair() -> None:
-    # The same, with a second paragraph: A3 pairs with the line break (0A),
-    # one "?" for both, and the paragraphs run together.
-    original = "每個人的意見都很重要。\n請在明天之前回覆。"
+@pytest.mark.parametrize(
+    "original",
+    [
+        # The same, with a second paragraph: A3 pairs with the line break
+        # (0A), one "?" for both, and the paragraphs run together.
+        "每個人的意見都很重要。\n請在明天之前回覆。",
+        # The next paragraph starts with an option, which starts a paragraph
+        # more often than it follows a space after 。.
+        "每個人的意見都很重要。\n-f 表示強制執行。",
+    ],
+    ids=["han", "option"],
+)
+def test_a_line_break_eaten_by_an_invalid_pair(original: str) -> None:
     damaged = chunked(leak(original, {"總": "zǒng"}), [])
     assert "\n" not in damaged
     assert repair(damaged) == original
@@ -302,16 +311,6 @@ def test_a_misaligned_target_after_a_flattened_mark() -> None:
     damaged = chunked(leak(original, {"航": "háng"}), [])
     assert ":?háng)^對" in damaged
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
-
-
-def test_a_line_break_eaten_before_an_option() -> None:
-    # A3 (the rest of 。) pairs with the line break; the next paragraph starts
-    # with an option, which starts a paragraph more often than it follows a
-    # space after 。.
-    original = "每個人的意見都很重要。\n-f 表示強制執行。"
-    damaged = chunked(leak(original, {"總": "zǒng"}), [])
-    assert "\n" not in damaged
-    assert repair(damaged) == original
 
 
 @pytest.mark.parametrize(
