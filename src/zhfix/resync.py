@@ -448,19 +448,86 @@ def _top(prev: str, chars: tuple[str, ...] | list[str]) -> list[tuple[float, str
     return scored[:CANDIDATES]
 
 
+@dataclass(frozen=True)
+class _RankedPool:
+    """A candidate pool split for :func:`_top_ranked`: ``plain`` characters,
+    which :func:`_lp` scores with the character model alone, as (unigram,
+    character) best first; and the ``others``, scored one by one."""
+
+    plain: tuple[tuple[float, str], ...]
+    others: tuple[str, ...]
+
+
+def _ranked(pool: tuple[str, ...]) -> _RankedPool:
+    """``pool`` split and ordered for :func:`_top_ranked`."""
+    model = lm.model()
+    plain: list[tuple[float, str]] = []
+    others: list[str] = []
+    for c in pool:
+        lp = model.unigram.get(c)
+        special = (
+            c.isascii() or c.isupper() or c in _SENTENCE_MARKS or c in _RARE_SYMBOLS
+            or _NFKC_OF.get(c, c) in HAN_PUNCT_LOGPROB
+        )
+        if lp is None or special:
+            others.append(c)
+        else:
+            plain.append((lp, c))
+    plain.sort(reverse=True)
+    return _RankedPool(tuple(plain), tuple(others))
+
+
+@cache
+def _ranked_pool(codec: str, lead: int, byte: int) -> _RankedPool:
+    """The pool of :func:`_top_known`, split and ordered once."""
+    t = tables(codec)
+    if lead != UNK:
+        pool: tuple[str, ...] = t.by_lead.get(lead, ())
+    elif byte != UNK:
+        pool = t.by_trail.get(byte, ())
+    else:
+        pool = _common_chars(codec)
+    return _ranked(pool)
+
+
+def _top_ranked(context: str, pool: _RankedPool) -> list[tuple[float, str]]:
+    """:func:`_top` of the pool, the same list, without scoring every
+    character: a plain character with no bigram or trigram after ``context``
+    scores its unigram plus the context's backoff (:class:`zhfix.lm.Model`),
+    so those keep their unigram order and only the first :data:`CANDIDATES`
+    of them can be in the list.  The beam asks for candidates after each new
+    context, and scoring whole pools (a hundred characters or more) was most
+    of its time."""
+    model = lm.model()
+    prev, prev2 = context[-1:], context[-2:-1]
+    scored = [(_lp(context, c), c) for c in pool.others]
+    if not prev:
+        scored.extend(pool.plain[:CANDIDATES])
+    else:
+        pkey = prev.lower() if prev.isupper() else prev
+        tri_prefix = (prev2.lower() if prev2.isupper() else prev2) + pkey if prev2 else ""
+        trigram, bigram = model.trigram, model.bigram
+        backoff = model.backoff.get(pkey, 0.0)
+        backed = 0
+        for lp, c in pool.plain:
+            found = trigram.get(tri_prefix + c) if tri_prefix else None
+            if found is None:
+                found = bigram.get(pkey + c)
+            if found is not None:
+                scored.append((found, c))
+            elif backed < CANDIDATES:
+                scored.append((lp + backoff, c))
+                backed += 1
+    scored.sort(reverse=True)
+    return scored[:CANDIDATES]
+
+
 @lru_cache(maxsize=TOP_CACHE_SIZE)
 def _top_known(prev: str, codec: str, lead: int, byte: int) -> tuple[tuple[float, str], ...]:
     """:func:`_top` of the characters ``codec`` has with that lead byte, or
     that trail byte, or (both unknown) of its common characters; remembered,
     as the beam asks again with the same context."""
-    t = tables(codec)
-    if lead != UNK:
-        pool: tuple[str, ...] | list[str] = t.by_lead.get(lead, ())
-    elif byte != UNK:
-        pool = t.by_trail.get(byte, ())
-    else:
-        pool = _common_chars(codec)
-    return tuple(_top(prev, pool))
+    return tuple(_top_ranked(prev, _ranked_pool(codec, lead, byte)))
 
 
 def _check_invalid(h: _Hyp, lead: int, codec: str = "gbk") -> bool:
