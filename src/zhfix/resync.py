@@ -726,6 +726,20 @@ def _identity_score(text: str, prev: str, following: str) -> float:
     return score
 
 
+def _all_as_it_stands(
+    hyps: list[_Hyp], ahead: dict[int, dict[tuple[int, int, str, int], _Hyp]]
+) -> bool:
+    """Whether every hypothesis left (those at the current position and those
+    that a form or an annotation carried further) read the island as it stands
+    so far: in step, with no event.  Only an event (a lost byte, an eaten
+    character, a dropped annotation) takes a hypothesis out of step or makes it
+    emit other characters, and with no ``?`` ahead none can happen any more, so
+    :func:`_decode_island` would find the island itself, and find nothing."""
+    if any(h.events is not None for h in hyps):
+        return False
+    return all(h.events is None for bucket in ahead.values() for h in bucket.values())
+
+
 def _decode_island(
     text: str, prev: str, following: str, at_end: bool = False, codec: str = "gbk"
 ) -> tuple[str, float, list[Any]] | None:
@@ -749,11 +763,16 @@ def _decode_island(
         if old is None or h.score > old.score:
             bucket[h.key()] = h
 
+    # Past the last "?", a hypothesis that has no event (read everything in
+    # step, as it stands) can only go on reading the text as it stands.
+    settled = text.rfind("?") + 1
     for i in range(n):
         bucket = beams.pop(i, None)
         if not bucket:
             continue
         hyps = sorted(bucket.values(), key=lambda h: -h.score)[:BEAM]
+        if i >= settled and _all_as_it_stands(hyps, beams):
+            return None
         ch = text[i]
         o = ord(ch)
         ann = None
