@@ -2,7 +2,8 @@
 
 Candidate lists ranked without scoring whole pools must equal the plain
 ranking, and an island whose reading stops early (every hypothesis left
-reads it as it stands, no ``?`` ahead) must read as the whole beam reads it:
+reads it as it stands, no ``?`` ahead) or is not read at all (it holds a
+character the codec cannot encode) must read as the whole beam reads it:
 on damage made by zhfix's own generators, GBK and Big5, and on clean text.
 """
 
@@ -117,3 +118,23 @@ def test_an_island_that_stops_early_reads_as_the_whole_beam_reads_it(
     # The damage is real: most texts are repaired, the clean ones are not.
     assert sum(s is not None for s in plain) > len(texts) // 2
     assert plain[-len(CLEAN) :] == [None] * len(CLEAN)
+
+
+def test_an_island_the_codec_cannot_encode_reads_as_the_whole_beam_reads_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = damaged_texts() + CLEAN + SENTENCES
+    texts += [s.replace("，", "?", 1) for s in SENTENCES]  # a "?" in clean text
+    skipped = []
+    check = R._unreadable
+
+    def spy(text: str, codec: str) -> bool:
+        found = check(text, codec)
+        skipped.append(found)
+        return found
+
+    monkeypatch.setattr(R, "_unreadable", spy)
+    shortcut = [readings(t) for t in texts]
+    assert any(skipped), "no island was left unread"
+    monkeypatch.setattr(R, "_unreadable", lambda text, codec: False)
+    assert [readings(t) for t in texts] == shortcut

@@ -742,6 +742,31 @@ def _all_as_it_stands(
     return all(h.events is None for bucket in ahead.values() for h in bucket.values())
 
 
+def _unreadable(text: str, codec: str) -> bool:
+    """Whether ``text`` holds a character that ``codec`` cannot encode and
+    that no NFKC form covers: every reading has to pass it (only a form or,
+    in GBK, an annotation is read past), and none can, so
+    :func:`_decode_island` finds nothing.  Simplified Chinese read as Big5
+    stops there.
+
+    >>> _unreadable("你好?吗", "big5"), _unreadable("你好?嗎", "big5")
+    (True, False)
+    """
+    code = tables(codec).code
+    form_table, longest = _nfkc_forms(codec)
+    for u, ch in enumerate(text):
+        if ch.isascii() or ch in code:
+            continue
+        covered = any(
+            text[i : i + k] in form_table
+            for i in range(max(0, u - longest + 1), u + 1)
+            for k in range(u - i + 1, longest + 1)
+        )
+        if not covered:
+            return True
+    return False
+
+
 def _decode_island(
     text: str, prev: str, following: str, at_end: bool = False, codec: str = "gbk"
 ) -> tuple[str, float, list[Any]] | None:
@@ -755,6 +780,8 @@ def _decode_island(
     t = tables(codec)
     gbk = codec == "gbk"
     form_table, longest_form = _nfkc_forms(codec)
+    if not gbk and _unreadable(text, codec):
+        return None
     n = len(text)
     start = _Hyp(0.0, NONE, NONE, prev, None, None, NONE)
     beams: dict[int, dict[tuple[int, int, str, int], _Hyp]] = {0: {start.key(): start}}
