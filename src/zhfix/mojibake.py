@@ -1008,16 +1008,24 @@ def _encode_run(
 
 
 def _readings(
-    line: str, layer: Layer, marks: list[int], lo: int, hi: int
+    line: str,
+    layer: Layer,
+    marks: list[int],
+    lo: int,
+    hi: int,
+    region: tuple[int, int] | None = None,
 ) -> Iterator[Reading]:
     """Structurally valid readings of spans of ``line[lo:hi]`` through ``layer``.
 
     ``marks`` are the sorted positions of rare characters and holes: a reading
-    must cover one of them.
+    must cover one of them.  With a ``region`` (see :func:`_focus`), only runs
+    overlapping it are read.
     """
     values = HOLE_BYTES[layer.read]
     lm = model()
     for i, j, encodings in _reader_runs(line, lo, hi, layer.read):
+        if region is not None and not (i < region[1] and j > region[0]):
+            continue
         # Every reading of the run must cover a mark inside it.
         if _marked(marks, i, j):
             for run in encodings:
@@ -1309,7 +1317,8 @@ def _inner(line: str, reading: Reading, depth: int) -> Reading:
     inner = [
         r
         for r in _repairs_around(
-            new_line, depth - 1, max(0, a - INNER_REACH), min(len(new_line), b + INNER_REACH)
+            new_line, depth - 1, max(0, a - INNER_REACH), min(len(new_line), b + INNER_REACH),
+            a, b,
         )
         if r.start < b and r.end > a
     ]
@@ -1341,10 +1350,43 @@ INNER_CACHE_SIZE = 256
 
 
 @lru_cache(maxsize=INNER_CACHE_SIZE)
-def _repairs_around(line: str, depth: int, lo: int, hi: int) -> tuple[Reading, ...]:
+def _repairs_around(
+    line: str, depth: int, lo: int, hi: int, a: int, b: int
+) -> tuple[Reading, ...]:
     """:func:`candidate_repairs` for :func:`_inner`, remembered (the readings
-    are not changed once returned)."""
-    return tuple(candidate_repairs(line, depth, lo, hi))
+    are not changed once returned): those of them that overlap ``line[a:b]``
+    come out as :func:`candidate_repairs` gives them, the others may not."""
+    return tuple(_candidates(line, depth, lo, hi, (a, b)))
+
+
+def _focus(
+    line: str, readers: Sequence[str], marks: list[int], lo: int, hi: int, a: int, b: int
+) -> tuple[int, int]:
+    """The stretch of ``line[lo:hi]`` whose readings decide which repairs
+    overlapping ``line[a:b]`` are chosen.
+
+    A reading lies inside a run of its reader that holds a mark (see
+    :func:`_readings`), and a repair is chosen over another only when they
+    overlap.  So the runs that overlap ``a:b``, the runs that overlap those,
+    and so on, make up an interval; the readings of the other runs overlap no
+    reading of these, and leave the choice among them as it is.  Around a
+    first reading of one Han character among cp1252 mojibake, the cp1252
+    runs stop at that character and are not read again.
+    """
+    runs = [
+        (i, j)
+        for reader in dict.fromkeys(readers)
+        for i, j, _ in _reader_runs(line, lo, hi, reader)
+        if _marked(marks, i, j)
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for i, j in runs:
+            if i < b and j > a and (i < a or j > b):
+                a, b = min(a, i), max(b, j)
+                changed = True
+    return a, b
 
 
 def _layers_for(line: str) -> list[Layer]:
@@ -1444,6 +1486,14 @@ def candidate_repairs(
     >>> [(r.after, r.layers) for r in candidate_repairs("鏂囦欢涓婁紶鎴愬姛")]
     [('文件上传成功', ('utf-8>gbk',))]
     """
+    return _candidates(line, depth, lo, hi, None)
+
+
+def _candidates(
+    line: str, depth: int, lo: int, hi: int | None, focus: tuple[int, int] | None
+) -> list[Reading]:
+    """:func:`candidate_repairs`; with ``focus`` (a, b), only the repairs
+    overlapping ``line[a:b]`` are sure to be those it gives (see :func:`_focus`)."""
     lm = model()
     accepted: list[Reading] = []
     layers = _layers_for(line)
@@ -1456,10 +1506,15 @@ def candidate_repairs(
     marks += [i for i in range(lo, hi) if line[i] in HOLE_CHARS]
     marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
     marks.sort()
+    region = None
+    if focus is not None:
+        region = _focus(line, [layer.read for layer in layers], marks, lo, hi, *focus)
     for layer in layers:
+        if region is not None and not _reaches(line, layer.read, marks, lo, hi, region):
+            continue
         if not _promising(line, layer, marks, lo, hi):
             continue
-        for reading in _readings(line, layer, marks, lo, hi):
+        for reading in _readings(line, layer, marks, lo, hi, region):
             reading = _inner(line, reading, depth)
             reading = _restore_quote(line, _settle_holes(reading))
             before = line[reading.start : reading.end]
@@ -1486,6 +1541,16 @@ def candidate_repairs(
         if all(r.end <= c.start or c.end <= r.start for c in chosen):
             chosen.append(r)
     return sorted(chosen, key=lambda r: r.start)
+
+
+def _reaches(
+    line: str, reader: str, marks: list[int], lo: int, hi: int, region: tuple[int, int]
+) -> bool:
+    """Whether a marked run of ``reader`` in ``line[lo:hi]`` overlaps ``region``."""
+    return any(
+        i < region[1] and j > region[0] and _marked(marks, i, j)
+        for i, j, _ in _reader_runs(line, lo, hi, reader)
+    )
 
 
 def read_back(text: str, layer: Layer) -> str | None:
