@@ -1063,9 +1063,9 @@ def _reader_runs(line: str, lo: int, hi: int, reader: str) -> tuple[_ReaderRun, 
         while i < n and line[i] not in table and line[i] not in HOLE_CHARS:
             i += 1
         j, buf, bounds, holes = _encode_run(line, i, n, table)
-        if j > i and any(b >= 0x80 for b in buf):
+        if j > i and not buf.isascii():
             encodings = [_encoded(buf, bounds, holes)]
-            if any(ch in alternatives for ch in line[i:j]):
+            if alternatives and any(ch in alternatives for ch in line[i:j]):
                 _, buf, bounds, holes = _encode_run(line, i, j, {**table, **alternatives})
                 encodings.append(_encoded(buf, bounds, holes))
             runs.append((i, j, tuple(encodings)))
@@ -1403,11 +1403,12 @@ def _layers_for(line: str) -> list[Layer]:
     triple = GBK_READER_RE.search(line) is not None
     need = 1 if SHORT_RE.search(line) else 2
     layers = []
+    made: dict[str, int] = {}  # per reader: several layers share one
     for layer in LAYERS:
-        table = reader_table(layer.read)
-        if holes + sum(n for c, n in rare.items() if c in table) >= need or (
-            triple and layer.read == "gbk"
-        ):
+        if layer.read not in made:
+            table = reader_table(layer.read)
+            made[layer.read] = holes + sum(n for c, n in rare.items() if c in table)
+        if made[layer.read] >= need or (triple and layer.read == "gbk"):
             layers.append(layer)
     return layers
 
@@ -1434,8 +1435,9 @@ def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int) -> b
             break
         probes += 1
         a, b = max(lo, p - PROBE_REACH), min(hi, p + PROBE_REACH + 1)
-        new_score = _probe_score(line[a:b], p - a, layer.written, layer.read)
-        if new_score is not None and new_score > _mean_logprob(line[a:b]):
+        probe = line[a:b]
+        new_score = _probe_score(probe, p - a, layer.written, layer.read)
+        if new_score is not None and new_score > _mean_logprob(probe):
             return True
     return False
 
@@ -1453,21 +1455,27 @@ def _probe_score(text: str, k: int, written: str, reader: str) -> float | None:
     invalid byte or reads nothing."""
     table = reader_table(reader)
     raws = [table.get(ch, b"\xff") for ch in text]
-    start = sum(len(r) for r in raws[:k])
+    start = sum(map(len, raws[:k]))
     end = start + len(raws[k])
+    decoded = b"".join(raws).decode(written, "surrogateescape")
     pos = 0
-    new: list[str] = []
-    for ch in b"".join(raws).decode(written, "surrogateescape"):
-        bad = "\udc80" <= ch <= "\udcff"
-        size = 1 if bad else _byte_len(ch, written)
-        if pos < end and pos + size > start and bad:
-            return None
-        if not bad:
-            new.append(ch)
-        pos += size
+    for ch in decoded:
+        if pos >= end:
+            break
+        if "\udc80" <= ch <= "\udcff":  # an invalid byte
+            if pos >= start:
+                return None
+            pos += 1
+        else:
+            pos += _byte_len(ch, written)
+    new = _INVALID_BYTE_RE.sub("", decoded)
     if not new:
         return None
-    return model().logprob("".join(new)) / len(new)
+    return model().logprob(new) / len(new)
+
+
+#: What ``surrogateescape`` decoding makes of an invalid byte.
+_INVALID_BYTE_RE = re.compile("[\udc80-\udcff]")
 
 
 @lru_cache(maxsize=PROBE_CACHE_SIZE)
