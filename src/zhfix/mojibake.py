@@ -435,6 +435,13 @@ def reader_alternatives(codec: str) -> dict[str, bytes]:
     return alternatives
 
 
+@cache
+def _alternative_table(codec: str) -> dict[str, bytes]:
+    """:func:`reader_table` with :func:`reader_alternatives` in place of its
+    own bytes, built once (GBK's table has 22,000 characters)."""
+    return {**reader_table(codec), **reader_alternatives(codec)}
+
+
 def _byte_len(ch: str, codec: str) -> int:
     """Bytes ``ch`` takes in ``codec`` (UTF-8 or a double-byte codec)."""
     o = ord(ch)
@@ -1066,7 +1073,7 @@ def _reader_runs(line: str, lo: int, hi: int, reader: str) -> tuple[_ReaderRun, 
         if j > i and not buf.isascii():
             encodings = [_encoded(buf, bounds, holes)]
             if alternatives and any(ch in alternatives for ch in line[i:j]):
-                _, buf, bounds, holes = _encode_run(line, i, j, {**table, **alternatives})
+                _, buf, bounds, holes = _encode_run(line, i, j, _alternative_table(reader))
                 encodings.append(_encoded(buf, bounds, holes))
             runs.append((i, j, tuple(encodings)))
         i = j + 1 if j == i else j
@@ -1376,7 +1383,7 @@ def _focus(
     runs = [
         (i, j)
         for reader in dict.fromkeys(readers)
-        for i, j, _ in _reader_runs(line, lo, hi, reader)
+        for i, j in _run_spans(line, lo, hi, reader)
         if _marked(marks, i, j)
     ]
     changed = True
@@ -1387,6 +1394,35 @@ def _focus(
                 a, b = min(a, i), max(b, j)
                 changed = True
     return a, b
+
+
+def _run_spans(line: str, lo: int, hi: int, reader: str) -> list[tuple[int, int]]:
+    """Where the runs of :func:`_reader_runs` lie, found without encoding them.
+
+    A run goes on as long as the reader makes its characters or they are
+    holes, and holds a byte beyond ASCII when it holds a character beyond
+    ASCII (every ``?`` read as a hole follows one).
+
+    >>> _run_spans("abc ÓÃ»§ 用户", 0, 10, "cp1252")
+    [(0, 9)]
+    """
+    table = reader_table(reader)
+    spans: list[tuple[int, int]] = []
+    start = -1
+    wide = False
+    for k in range(lo, hi):
+        ch = line[k]
+        if ch in table or ch in HOLE_CHARS:
+            if start < 0:
+                start, wide = k, False
+            wide = wide or ch >= "\x80"
+        elif start >= 0:
+            if wide:
+                spans.append((start, k))
+            start = -1
+    if start >= 0 and wide:
+        spans.append((start, hi))
+    return spans
 
 
 def _layers_for(line: str) -> list[Layer]:
@@ -1557,7 +1593,7 @@ def _reaches(
     """Whether a marked run of ``reader`` in ``line[lo:hi]`` overlaps ``region``."""
     return any(
         i < region[1] and j > region[0] and _marked(marks, i, j)
-        for i, j, _ in _reader_runs(line, lo, hi, reader)
+        for i, j in _run_spans(line, lo, hi, reader)
     )
 
 
