@@ -1461,6 +1461,7 @@ def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int) -> b
     """
     if layer.read not in DOUBLE_BYTE_READERS:
         return True
+    table = reader_table(layer.read)
     probes = 0
     for p in marks:
         if p < lo or p >= hi:
@@ -1470,6 +1471,8 @@ def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int) -> b
         if probes >= MAX_PROBES:
             break
         probes += 1
+        if line[p] not in table:
+            continue  # read as byte FF, invalid in every written codec: no score
         a, b = max(lo, p - PROBE_REACH), min(hi, p + PROBE_REACH + 1)
         probe = line[a:b]
         new_score = _probe_score(probe, p - a, layer.written, layer.read)

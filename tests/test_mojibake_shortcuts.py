@@ -1,0 +1,83 @@
+"""Shortcuts of zhfix.mojibake answer as the long way does.
+
+The repair of a line skips work whose answer is known in advance: where the
+runs of a reader lie (``_run_spans``, without encoding them) and the probe of
+a character the reader never makes (no score).  These tests check the
+shortcuts against the long way on damaged dev-corpus lines.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from conftest import corpus_lines
+
+from zhfix import mojibake
+from zhfix.damage.codecs import UnencodableError, mojibake_span
+from zhfix.damage.codecs import mojibake as damage
+
+HAN = re.compile("[\u4e00-\u9fff]")
+
+#: Chains whose mojibake holds characters of every reader: cp1252 letters,
+#: € (which GBK reads from two byte sequences), Han, holes.
+CHAINS = ["utf-8>gbk", "utf-8>cp1252", "gbk>cp1252", "big5>gbk", "gbk>cp949"]
+
+#: Damaged lines per chain and corpus file.
+SAMPLE = 10
+
+READERS = ["gbk", "big5", "cp949", "cp1252", "cp1254"]
+
+
+def _damaged(name: str) -> list[str]:
+    lines = [line for line in corpus_lines(name) if len(HAN.findall(line)) >= 4]
+    rng = random.Random(7)
+    out: list[str] = []
+    for chain in CHAINS:
+        picked = 0
+        for i in rng.sample(range(len(lines)), 200):
+            if picked >= SAMPLE:
+                break
+            try:
+                if i % 2:
+                    d = mojibake_span(lines[i], chain, errors="replace", seed=i)
+                else:
+                    d = damage(lines[i], chain, errors="replace")
+            except (UnencodableError, UnicodeError, ValueError):
+                continue
+            out.append(d.text)
+            picked += 1
+    return out
+
+
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+def test_run_spans_are_where_the_reader_runs_lie(name: str) -> None:
+    rng = random.Random(11)
+    checked = 0
+    for text in _damaged(name):
+        for _ in range(3):
+            lo = rng.randrange(len(text) + 1)
+            hi = rng.randrange(lo, len(text) + 1)
+            for reader in READERS:
+                runs = [(i, j) for i, j, _ in mojibake._reader_runs(text, lo, hi, reader)]
+                assert mojibake._run_spans(text, lo, hi, reader) == runs, (text, lo, hi)
+                checked += bool(runs)
+    assert checked > 50
+
+
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+def test_a_character_the_reader_never_makes_has_no_probe_score(name: str) -> None:
+    checked = 0
+    for text in _damaged(name):
+        for p in range(len(text)):
+            for layer in mojibake.LAYERS:
+                if layer.read not in mojibake.DOUBLE_BYTE_READERS:
+                    continue
+                if text[p] in mojibake.reader_table(layer.read):
+                    continue
+                reach = mojibake.PROBE_REACH
+                a, b = max(0, p - reach), min(len(text), p + reach + 1)
+                assert mojibake._probe_score(text[a:b], p - a, layer.written, layer.read) is None
+                checked += 1
+    assert checked > 100
