@@ -336,6 +336,24 @@ def test_a_cut_character_is_chosen_with_what_follows_it(original: str, cut: str)
     assert all(not k.startswith("_") for ev in events for k in ev)
 
 
+@pytest.mark.parametrize(
+    ("original", "cut"),
+    [
+        ("請大家准備好自己的問題。", "准"),
+        ("請大家准備好自己的問題。", "備"),
+        ("我們要准時到達會場。", "准"),
+        ("她在准備明天的考試。", "准"),
+    ],
+)
+def test_a_cut_character_in_text_of_mixed_scripts(original: str, cut: str) -> None:
+    # Converted one character at a time, the text spells 准備 and 准時, words
+    # in neither script of the word lists; read as they stand the cut
+    # character came back as 都備, 准其, 旨時.  Folded to simplified
+    # characters, they are 准备 and 准时.
+    damaged = chunked(leak(original, {}), split_inside(original, cut))
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+
+
 @pytest.mark.parametrize("original", ["每個人都需要一個帳號才能登入。", "每個人都要填寫申請表格。"])
 def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) -> None:
     # Out of step, the trail byte of one character and the lead byte of the

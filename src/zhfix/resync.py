@@ -942,15 +942,63 @@ WORD_WEIGHT = 0.6
 _FREE_LOSSES = frozenset({"lead byte", "trail byte", "ascii"})
 
 
+@cache
+def _fold_table() -> dict[int, str]:
+    """A ``str.translate`` table taking each traditional character that has one
+    simplified form to it (OpenCC's character table, as :mod:`zhfix.machine`
+    reads it)."""
+    from zhfix.machine import ts_candidates
+
+    return {ord(t): s[0] for t, s in ts_candidates().items() if len(t) == 1 and s[0] != t}
+
+
+def _fold(text: str) -> str:
+    """``text`` in simplified characters, one character for one: what the
+    language model's words are made of whichever script the text is in.  Text
+    converted to traditional one character at a time mixes the scripts
+    (``准備``, as no converter or writer spells ``準備``), and its words are
+    in neither half of the word lists.
+
+    >>> _fold("需要准備發布")
+    '需要准备发布'
+    """
+    return text.translate(_fold_table())
+
+
+@cache
+def _spelling_logprobs() -> dict[str, float]:
+    """log P(a character | its simplified form), for the characters that share
+    a simplified form with another: the unigrams of the language model
+    shared out within each group (``別`` takes most of ``别``'s, ``彆``
+    little), so that folding does not make a rare variant as likely as the
+    usual spelling."""
+    model = lm.model()
+    groups: dict[str, list[str]] = {}
+    for code, simplified in _fold_table().items():
+        groups.setdefault(simplified, [simplified]).append(chr(code))
+    out: dict[str, float] = {}
+    for members in groups.values():
+        known = {c: model.unigram[c] for c in members if c in model.unigram}
+        if not known:
+            continue
+        total = math.log(sum(math.exp(v) for v in known.values()))
+        for c in members:
+            out[c] = known.get(c, lm.UNKNOWN_HAN_LOGPROB) - total
+    return out
+
+
 def _window_score(before: str, ch: str, after: str) -> float:
     """``ch`` between ``before`` and ``after`` (three characters each): the
     character model over ``ch`` and the two after it, and the word model over
-    the window."""
-    text = before + ch + after[:2]
-    total = 0.0
-    for j in range(len(before), len(text)):
+    the window, both on the window folded to simplified characters (see
+    :func:`_fold`), and how likely ``ch`` is among the spellings of its
+    simplified form (see :func:`_spelling_logprobs`)."""
+    text = _fold(before + ch + after[:2])
+    start = len(before)
+    total = _spelling_logprobs().get(ch, 0.0)
+    for j in range(start, len(text)):
         total += _lp(text[max(0, j - CONTEXT) : j], text[j])
-    return total + WORD_WEIGHT * lm.segment_logprob(before + ch + after)
+    return total + WORD_WEIGHT * lm.segment_logprob(_fold(before + ch + after))
 
 
 def _reconsider(
