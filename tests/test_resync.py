@@ -354,6 +354,19 @@ def test_a_cut_character_in_text_of_mixed_scripts(original: str, cut: str) -> No
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
 
 
+@pytest.mark.parametrize("original", ["我們會盡快處理您的訂單。", "他們已經處理您的郵件了。"])
+def test_a_target_that_lost_both_bytes_before_its_toneless_annotation(original: str) -> None:
+    # 砟 (ED C4) straddles 理|您 (C0 ED|C4 FA): its annotation puts 您's lead
+    # byte with the "(" into an invalid pair.  FA then pairs with 的's lead
+    # (B5) and 的's trail (C4) with the "(" of its annotation: "??de)".
+    # Only a character with lead C4 and a trail that cannot pair with B5
+    # reads so; the model's favourites (念, 你) made "念?" and a line break
+    # out of the second "?" and left "de)".
+    damaged = chunked(leak(original, {"砟": "zhǎ", "的": "de"}), [])
+    assert "??de)" in damaged
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+
+
 @pytest.mark.parametrize("original", ["每個人都需要一個帳號才能登入。", "每個人都要填寫申請表格。"])
 def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) -> None:
     # Out of step, the trail byte of one character and the lead byte of the

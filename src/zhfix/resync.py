@@ -694,6 +694,56 @@ def _cut_annotation(text: str, i: int, target: str) -> tuple[int, str] | None:
     return None
 
 
+def _lost_target_leads(text: str, i: int) -> frozenset[int] | None:
+    """The lead bytes that the byte after an invalid pair at ``text[i]`` can
+    be, when that byte begins the target of an annotation whose ``(`` the next
+    ``?`` ate (``??de)``: the target ``的`` lost its lead byte to the first
+    pair and its trail byte to the second, with the ``(``); else None.
+
+    >>> 0xB5 in _lost_target_leads("??de)", 0)  # 的 = B5 C4
+    True
+    """
+    if text[i + 1 : i + 2] != "?":
+        return None
+    m = _ANNOTATION_BODY.match(text, i + 2)
+    ann = _annotation_chars(m.group()[:-1]) if m else None
+    if ann is None:
+        return None
+    code = tables().code
+    return frozenset(code[c] >> 8 for c in ann[2])
+
+
+def _before_lost_target(h: _Hyp, leads: frozenset[int], codec: str) -> list[_Hyp]:
+    """Characters with the pending lead byte whose trail byte makes an invalid
+    pair with one of ``leads``, beyond those :func:`_top_known` offers.  Before
+    a target of which both bytes were lost (see :func:`_lost_target_leads`),
+    only a character whose trail byte cannot pair with the target's lead
+    byte will do (``您`` = C4 FA before ``的`` = B5 C4: FA B5 is no
+    character), and the best of all the lead's characters by the model
+    alone seldom has one (``念``, ``你``)."""
+    offered = {c for _, c in _top_known(h.prev, codec, h.pending, UNK)}
+    out: list[_Hyp] = []
+    for score, ch in _top_invalid_before(h.prev, codec, h.pending, leads):
+        if ch not in offered:
+            event = {"inferred": ch, "_pool": ("lead", h.pending)}
+            out.append(_emit(h, ch, score, tables(codec).code[ch] & 0xFF, event))
+    return out
+
+
+@lru_cache(maxsize=TOP_CACHE_SIZE)
+def _top_invalid_before(
+    prev: str, codec: str, lead: int, leads: frozenset[int]
+) -> tuple[tuple[float, str], ...]:
+    """The :data:`CANDIDATES` best characters with ``lead`` whose trail byte
+    makes an invalid pair with one of ``leads``."""
+    t = tables(codec)
+    pool = tuple(
+        c for c in t.by_lead.get(lead, ())
+        if any((t.code[c] & 0xFF) << 8 | x not in t.char for x in leads)
+    )
+    return tuple(_top(prev, pool))
+
+
 def _identity_score(text: str, prev: str, following: str) -> float:
     """The island read as it stands, as :func:`_decode_island` scores it: an
     aligned annotation may be read past at :data:`ANNOTATION_COST`, so that
@@ -811,6 +861,7 @@ def _decode_island(
                 ann = _annotation_chars(m.group()[:-1])
                 ann_end = m.end()
         cut = _CUT_ANNOTATION.match(text, i) if gbk and ch == "(" else None
+        next_leads = _lost_target_leads(text, i) if gbk and ch == "?" else None
         forms = [
             (k, codes)
             for k in range(1, min(longest_form, n - i) + 1)
@@ -849,7 +900,10 @@ def _decode_island(
                             push(i + 1, x)
                     if h.pending != NONE:
                         # Out of step: (trail, next lead) was an invalid pair.
-                        for x in _feed_all(h, [UNK], True, codec):
+                        pair = _feed_all(h, [UNK], True, codec)
+                        if next_leads and h.pending != UNK:
+                            pair += _before_lost_target(h, next_leads, codec)
+                        for x in pair:
                             x = _Hyp(x.score - INVALID_COST, UNK, UNK, x.prev, x.out,
                                      ({"at": i, "lost": "invalid pair"}, x.events), x.last)
                             push(i + 1, x)
