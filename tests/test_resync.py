@@ -367,6 +367,32 @@ def test_a_target_that_lost_both_bytes_before_its_toneless_annotation(original: 
     assert repair(damaged) == unicodedata.normalize("NFKC", original)
 
 
+def gbk_offset(text: str, ch: str) -> int:
+    """A chunk boundary between the two bytes of the first ``ch`` (a number)."""
+    return len(text[: text.index(ch)].encode("gbk")) + 1
+
+
+@pytest.mark.parametrize(
+    ("original", "also_cut"),
+    [
+        ("今天的會議結束了。\n明天早上再討論。", "天"),
+        ("這個問題已經解決了。\n請大家放心使用。", "個"),
+    ],
+)
+def test_a_cut_full_stop_that_ate_the_line_break_after_it(original: str, also_cut: str) -> None:
+    # 。 = A1 A3 is cut after A1 ("?"), and A3 with the line break (0A) is an
+    # invalid pair ("?"): "了??明".  Two question marks between Han
+    # characters are about as likely as that, by the character model alone;
+    # the corpus doubles one question mark after a Han character in 4,762.
+    cuts = [gbk_offset(original, "。"), gbk_offset(original, also_cut)]
+    damaged = chunked(leak(original, {}), cuts)
+    assert "了??" in damaged
+    assert repair(damaged) == unicodedata.normalize("NFKC", original)
+    # Alone, with nothing else to show a broken decoder, "??" stays.
+    alone = chunked(leak(original, {}), cuts[:1])
+    assert repair(alone) == alone
+
+
 @pytest.mark.parametrize("original", ["每個人都需要一個帳號才能登入。", "每個人都要填寫申請表格。"])
 def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) -> None:
     # Out of step, the trail byte of one character and the lead byte of the
