@@ -393,6 +393,24 @@ def test_a_cut_full_stop_that_ate_the_line_break_after_it(original: str, also_cu
     assert repair(alone) == alone
 
 
+@pytest.mark.parametrize(
+    ("second", "cut"),
+    [("請把圖片旋轉九十度。", "轉"), ("這裏沒有任何問題。", "沒"), ("現在無法連接伺服器。", "無")],
+)
+def test_a_cut_character_whose_trail_byte_is_a_letter_in_a_damaged_text(
+    second: str, cut: str
+) -> None:
+    # 轉 = DE 44 cut after DE: "旋?D".  Alone such an island reads about as
+    # well as clean text with a question mark before a letter (4.7 nats for
+    # this one); after a paragraph read one byte off, it is read too.
+    text = "每個月的報告都很詳細。\n\n" + second
+    data = leak(text, {"總": "zǒng"})
+    damaged = chunked(data, [data.rindex(cut.encode("gbk")) + 1])
+    assert "?" + cut.encode("gbk")[1:].decode("ascii") in damaged
+    expected = unicodedata.normalize("NFKC", text.replace("\n\n", "\n"))
+    assert repair(damaged) == expected
+
+
 @pytest.mark.parametrize("original", ["每個人都需要一個帳號才能登入。", "每個人都要填寫申請表格。"])
 def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) -> None:
     # Out of step, the trail byte of one character and the lead byte of the
