@@ -973,16 +973,6 @@ def _cjk_runs(
         chain = [run]
 
 
-def _whole(units: list[tuple[int, int, int, int]], line: str, offset: int,
-           chosen: Sequence[str]) -> tuple[int, int] | None:
-    """The range from the first to the last unit the reading changes."""
-    changed = [
-        u for u, (ca, cb, ta, tb) in enumerate(units)
-        if line[offset + ca : offset + cb] != "".join(chosen[ta:tb])
-    ]
-    return (changed[0], changed[-1] + 1) if changed else None
-
-
 def _encode_run(
     line: str, i: int, n: int, table: dict[str, bytes]
 ) -> tuple[int, bytearray, list[int], set[int]]:
@@ -1156,13 +1146,16 @@ def _run_readings(
         first = offset + char_at_byte.get(stretch[0][0], 0)
         chosen, confidence = _choose(stretch, lm, line[max(0, first - CLAUSE_REACH) : first])
         gains: list[float] = []
+        changed: list[int] = []  # the units the reading changes
         prev_old = prev_new = ""
-        for ca, cb, ta, tb in units:
+        for u, (ca, cb, ta, tb) in enumerate(units):
             old = line[offset + ca : offset + cb]
             new = "".join(chosen[ta:tb])
             g = _unit_logprob(new, prev_new) - _unit_logprob(old, prev_old)
             if old == new:
                 g = min(g, 0.0)
+            else:
+                changed.append(u)
             gains.append(g)
             prev_old, prev_new = old[-1], new[-1]
         if layer.han_to_han:
@@ -1171,16 +1164,17 @@ def _run_readings(
             # The best-gaining ranges, and the whole stretch: a second layer
             # may hide behind characters the first reading finds improbable.
             ranges = list(_ranges(gains, 0, len(units)))
-            whole = _whole(units, line, offset, chosen)
+            whole = (changed[0], changed[-1] + 1) if changed else None
             if whole is not None and whole not in ranges:
                 ranges.append(whole)
+        filled = any(token[3] for token in stretch)
         for ua, ub in ranges:
             ca, cb = units[ua][0], units[ub - 1][1]
             ta, tb = units[ua][2], units[ub - 1][3]
             after = "".join(chosen[ta:tb])
             inferred = []
             pos = 0
-            for t in range(ta, tb):
+            for t in range(ta, tb) if filled else ():
                 if stretch[t][3]:
                     inferred.append((pos, chosen[t], confidence[t]))
                 pos += len(chosen[t])
