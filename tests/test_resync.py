@@ -411,6 +411,25 @@ def test_a_cut_character_whose_trail_byte_is_a_letter_in_a_damaged_text(
     assert repair(damaged) == expected
 
 
+def test_two_chunk_boundaries_are_never_a_byte_apart() -> None:
+    # 法 = B7 A8 cut after B7 ("?"); A8 with the line break is an invalid
+    # pair ("?").  The trail byte did not end a chunk of one byte, as
+    # "方面定義" (a second boundary, back in step) had it.
+    text = "每個月的報告都很詳細。\n\n這個方法\n定義新的函數。"
+    data = leak(text, {"總": "zǒng"})
+    damaged = chunked(data, [data.rindex("法".encode("gbk")) + 1])
+    assert "方??定義" in damaged
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    for edit in step.edits:
+        cuts = {
+            ev["at"] for ev in edit.evidence.get("events", ())
+            if ev.get("lost") in ("lead byte", "trail byte")
+        }
+        assert not any(at + 1 in cuts for at in cuts)
+    assert "方面" not in repair(damaged)
+
+
 @pytest.mark.parametrize("original", ["每個人都需要一個帳號才能登入。", "每個人都要填寫申請表格。"])
 def test_two_characters_of_an_invalid_pair_are_chosen_together(original: str) -> None:
     # Out of step, the trail byte of one character and the lead byte of the

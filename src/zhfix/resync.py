@@ -721,6 +721,23 @@ def _cut_annotation(text: str, i: int, target: str) -> tuple[int, str] | None:
     return None
 
 
+def _cut_just_before(h: _Hyp, i: int) -> bool:
+    """Whether ``h`` explained the ``?`` just before ``text[i]`` by a chunk
+    boundary: another one cannot follow a byte later, as a chunk holds more
+    than one byte (``方??定義`` for ``方法\n定義``: 法's lead byte ended a
+    chunk, and its trail byte with the line break made an invalid pair; the
+    trail byte did not end a chunk of its own).
+
+    >>> h = _Hyp(0.0, UNK, UNK, "", None, ({"at": 4, "lost": "lead byte"}, None), NONE)
+    >>> _cut_just_before(h, 5), _cut_just_before(h, 6)
+    (True, False)
+    """
+    if h.events is None:
+        return False
+    last = h.events[0]
+    return last.get("at") == i - 1 and last.get("lost") in ("lead byte", "trail byte")
+
+
 def _lost_target_leads(text: str, i: int) -> frozenset[int] | None:
     """The lead bytes that the byte after an invalid pair at ``text[i]`` can
     be, when that byte begins the target of an annotation whose ``(`` the next
@@ -921,7 +938,7 @@ def _decode_island(
                 if ch == "?":
                     for x in _feed_all(h, [0x3F], False, codec):
                         push(i + 1, x)
-                    if h.pending == NONE:
+                    if h.pending == NONE and not _cut_just_before(h, i):
                         hs = _with(h, SPLIT_COST, {"at": i, "lost": "lead byte"})
                         for x in _feed_all(hs, [UNK], True, codec):
                             push(i + 1, x)
@@ -936,9 +953,11 @@ def _decode_island(
                             push(i + 1, x)
                         # Out of step, a chunk ended on the trail byte: back in step.
                         cost = END_TRAIL_COST if at_end and i == n - 1 else SPLIT_COST
-                        hs = _with(h, cost, {"at": i, "lost": "trail byte"})
-                        for x in _feed_all(hs, [UNK], True, codec):
-                            push(i + 1, x)
+                        # (The last chunk may hold one byte.)
+                        if not _cut_just_before(h, i) or (at_end and i == n - 1):
+                            hs = _with(h, cost, {"at": i, "lost": "trail byte"})
+                            for x in _feed_all(hs, [UNK], True, codec):
+                                push(i + 1, x)
                         # Out of step, (trail, ASCII) was an invalid pair that ate
                         # the ASCII character: back in step after it.
                         he = _with(h, EATEN_ASCII_COST, {"at": i, "lost": "ascii"})
