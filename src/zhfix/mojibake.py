@@ -1071,7 +1071,10 @@ def _reader_runs(line: str, lo: int, hi: int, reader: str) -> tuple[_ReaderRun, 
 
 
 #: Units :func:`_unit_logprob` remembers: every layer scores the text as it
-#: stands unit by unit, and the same units come back in second readings.
+#: stands unit by unit, and the same units come back in second readings; so
+#: do the spans of candidate repairs, which several layers read alike (see
+#: :func:`_context_gain`).  A damaged dev-corpus line fills 170 entries on
+#: average, 1,900 at most.
 UNIT_CACHE_SIZE = 1 << 15
 
 
@@ -1188,10 +1191,14 @@ def _run_readings(
 
 
 def _context_gain(line: str, start: int, end: int, after: str, lm: Model) -> float:
-    """Log-probability gain of replacing ``line[start:end]`` by ``after``, in context."""
+    """Log-probability gain of replacing ``line[start:end]`` by ``after``, in context.
+
+    ``lm`` is always :func:`zhfix.lm.model`, whose scores :func:`_unit_logprob`
+    remembers: several layers, and second readings, read the same span.
+    """
     prev = line[start - 1] if start > 0 else ""
     nxt = line[end] if end < len(line) else ""
-    return lm.logprob(after + nxt, prev) - lm.logprob(line[start:end] + nxt, prev)
+    return _unit_logprob(after + nxt, prev) - _unit_logprob(line[start:end] + nxt, prev)
 
 
 def _looks_like_text(after: str, lm: Model, weak: bool, before: str = "") -> bool:
@@ -1214,7 +1221,7 @@ def _looks_like_text(after: str, lm: Model, weak: bool, before: str = "") -> boo
     )):
         return False
     floor = WEAK_MIN_MEAN_LOGPROB if weak and not _foreign_letters(before) else MIN_MEAN_LOGPROB
-    return lm.logprob(after) / len(after) >= floor
+    return _unit_logprob(after, "") / len(after) >= floor  # lm.logprob(after), remembered
 
 
 def _mostly_han(text: str) -> bool:
