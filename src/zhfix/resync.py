@@ -594,15 +594,14 @@ def _feed(h: _Hyp, byte: int, inferred: bool, codec: str = "gbk") -> list[_Hyp]:
         seen = {c for _, c in top}
         top += [(_lp(h.prev, c), c) for c in _LOST_PUNCT if c not in seen]
         # ... or nothing the model can tell: keep a "?" for it.
-        out.append(_emit(h, "?", LOST_CHAR_LOGPROB, UNK, {"lost_char": True}))
-    known = ("lead", lead) if lead != UNK else ("trail", byte) if byte != UNK else None
+        lost = {"lost_char": True, "_pool": ("any", UNK)}
+        out.append(_emit(h, "?", LOST_CHAR_LOGPROB, UNK, lost))
+    known = ("lead", lead) if lead != UNK else ("trail", byte) if byte != UNK else ("any", UNK)
     for score, ch in top:
         code = t.code[ch]
         if lead == UNK and not _check_invalid(h, code >> 8, codec):
             continue
-        event: dict[str, Any] = {"inferred": ch}
-        if known is not None:
-            event["_pool"] = known
+        event: dict[str, Any] = {"inferred": ch, "_pool": known}
         out.append(_emit(h, ch, score, code & 0xFF, event))
     return out
 
@@ -1135,15 +1134,27 @@ def _reconsider(
             continue
         q, known = mark
         if lost(k - 1) in _FREE_LOSSES and lost(k + 1) != "invalid pair":
+            if known[0] == "any":
+                continue  # nothing of it known: the beam's "?" or guess stands
             best = _choose(chars, q, _pool(known, codec))
             if best != chars[q]:
                 events[k]["reconsidered"] = chars[q]
                 events[k]["inferred"] = chars[q] = best
         elif lost(k + 1) == "invalid pair" and k + 2 < len(marks):
             second = marks[k + 2]
-            if known[0] != "lead" or second is None or second[0] != q + 1:
+            if known[0] == "trail" or second is None or second[0] != q + 1:
                 continue
-            pair = _choose_pair(chars, q, _pool(known, codec), _pool(second[1], codec), codec)
+            if second[1][0] != "trail":
+                continue
+            first = _pool(known, codec)
+            if known[0] == "any":
+                # Nothing of it known: its lead byte must keep the pair
+                # before it invalid too, if there is one.
+                if lost(k - 1) == "invalid pair":
+                    first = _after_invalid_pair(chars[q - 1], first, codec)
+                elif lost(k - 1) not in _FREE_LOSSES:
+                    continue
+            pair = _choose_pair(chars, q, first, _pool(second[1], codec), codec)
             for j, c in zip((k, k + 2), pair, strict=True):
                 at = q + (j - k) // 2
                 if c != chars[at]:
@@ -1153,8 +1164,11 @@ def _reconsider(
 
 
 def _pool(known: tuple[str, int], codec: str = "gbk") -> tuple[str, ...]:
-    """The characters with that lead (or trail) byte."""
+    """The characters with that lead (or trail) byte; with neither known, the
+    codec's common characters, as the beam offers them."""
     t = tables(codec)
+    if known[0] == "any":
+        return _common_chars(codec)
     return t.by_lead.get(known[1], ()) if known[0] == "lead" else t.by_trail.get(known[1], ())
 
 
@@ -1166,6 +1180,24 @@ def _choose(chars: list[str], q: int, pool: tuple[str, ...]) -> str:
     if _window_score(before, best, after) > _window_score(before, chars[q], after):
         return best
     return chars[q]
+
+
+def _after_invalid_pair(before: str, pool: tuple[str, ...], codec: str) -> tuple[str, ...]:
+    """The characters of ``pool`` whose lead byte makes an invalid pair with
+    the trail byte of ``before`` (none if ``before`` is no character of
+    ``codec``).  Out of step after ``，`` (A3 AC) every pair is invalid, AC
+    being no lead byte: ``，??可以`` is ``，您可以`` (FA BF is no character
+    either).
+
+    >>> "您" in _after_invalid_pair("，", ("您",), "gbk")
+    True
+    """
+    t = tables(codec)
+    code = t.code.get(before)
+    if code is None:
+        return ()
+    trail = (code & 0xFF) << 8
+    return tuple(c for c in pool if trail | t.code[c] >> 8 not in t.char)
 
 
 #: Candidates kept for each of two characters chosen together: as many as the
