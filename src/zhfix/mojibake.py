@@ -435,7 +435,13 @@ def reader_alternatives(codec: str) -> dict[str, bytes]:
     return alternatives
 
 
-@cache
+#: Tables :func:`_alternative_table` keeps: one per reader (only GBK has
+#: alternatives today; its table has 22,000 entries and takes a millisecond
+#: to copy, which every run holding € would pay otherwise).
+ALTERNATIVE_TABLE_CACHE_SIZE = len(HOLE_BYTES)
+
+
+@lru_cache(maxsize=ALTERNATIVE_TABLE_CACHE_SIZE)
 def _alternative_table(codec: str) -> dict[str, bytes]:
     """:func:`reader_table` with :func:`reader_alternatives` in place of its
     own bytes, built once (GBK's table has 22,000 characters)."""
