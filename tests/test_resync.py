@@ -551,3 +551,22 @@ def test_a_gbk_stream_still_reads_as_gbk() -> None:
 def test_clean_traditional_text_with_a_question_mark_is_left_alone(text: str) -> None:
     assert GATE.search(text)
     assert fix_resync(text, CONFIG) is None
+
+
+def test_a_lead_byte_cut_off_at_the_start_of_a_line_is_looked_at() -> None:
+    # 無 = 9F 6F: its lead byte lost, its trail byte reads as "o", and nothing
+    # non-ASCII stands before the "?" at the start of the line.
+    damaged = (
+        "我們已經把新?lù)陌姹旧蟼鞯椒?掌髁耍??qǐng)大家下載以后再(zài)試一次。\n"
+        "?o法打開這个文件的時候,請(qǐng)先檢查文件的權限。"
+    )
+    assert GATE.search("?o法打開")
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    fixed = apply_edits(damaged, step.edits)
+    assert fixed.split("\n")[1].startswith("無法打開")
+
+
+@pytest.mark.parametrize("text", ["請按 Y?N否", "是否繼續?y是"])
+def test_a_question_mark_between_ascii_and_han_in_clean_text_is_left_alone(text: str) -> None:
+    assert fix_resync(text, CONFIG) is None
