@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import subprocess
@@ -144,3 +145,50 @@ def test_segment_logprobs_score_each_candidate_as_segment_logprob() -> None:
         candidates = [text[cut], *listed[k - 1][:2], *rare[k % 5 :: 5], "\ufffd"]
         got = lm.segment_logprobs(left, candidates, right)
         assert got == [lm.segment_logprob(left + m + right) for m in candidates]
+
+
+def _plain_segment_logprob(text: str) -> float:
+    """The best segmentation computed the plain way: every position, every
+    word length, the character model for each character alone."""
+    table = lm.words()
+    best = [0.0]
+    for i in range(1, len(text) + 1):
+        top = best[i - 1] + (lm.model().char_logprob("", text[i - 1]) + lm.SINGLE_CHAR_SHIFT)
+        for size in range(2, min(lm.MAX_WORD, i) + 1):
+            lp = table.get(text[i - size : i])
+            if lp is not None and best[i - size] + lp > top:
+                top = best[i - size] + lp
+        best.append(top)
+    return best[-1]
+
+
+def _gbk_row(lead: int) -> list[str]:
+    """The characters of one GBK lead byte: the candidates of a hole."""
+    row = []
+    for trail in range(0x40, 0xFF):
+        with contextlib.suppress(UnicodeDecodeError):
+            row.append(bytes([lead, trail]).decode("gbk"))
+    return row
+
+
+def test_fast_paths_score_exactly_as_the_plain_segmentation() -> None:
+    # Contexts made of listed words, right contexts of zero to four characters
+    # (hole filling uses two), candidates from whole GBK rows (listed, unlisted
+    # and table-less characters), joined to their neighbours or not, plus
+    # strings that are not one character, a letter the tables lower-case and
+    # a repeated candidate.
+    listed = sorted(lm.words())[::4999]
+    extra = ["", "ab", "Q", "\ufffd", "中文"]
+    checked = 0
+    for k, word in enumerate(listed):
+        text = word + listed[(k * 11) % len(listed)] + listed[(k * 5) % len(listed)]
+        cut = 1 + k % (len(text) - 1)
+        left = text[max(0, cut - 1 - k % 4) : cut]
+        right = text[cut + 1 : cut + 1 + k % 5]
+        candidates = [text[cut], *_gbk_row(0xB0 + k % 0x48), *extra, text[cut]]
+        got = lm.segment_logprobs(left, candidates, right)
+        want = [_plain_segment_logprob(left + m + right) for m in candidates]
+        assert got == want
+        assert lm.segment_logprob(left + text[cut] + right) == want[0]
+        checked += len(candidates)
+    assert checked > 10_000

@@ -31,6 +31,8 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import compress
+from typing import cast
 
 from zhfix.chars import is_han
 
@@ -270,30 +272,109 @@ def segment_logprobs(left: str, middles: Sequence[str], right: str) -> list[floa
     ...     segment_logprob("切换光标"), segment_logprob("切换光样")]
     True
     """
-    head = _extend_segmentation(left, [0.0])
-    in_words = word_chars()
-    pairs = word_pairs()
-    before, after = left[-1:], right[:1]
-    tail = _segmentation_steps(right)
-    # The rest depends only on the score up to ``m``; unigram scores are
-    # quantised, so many candidates share it.
-    followed: dict[float, float] = {}
-    scores = []
-    for m in middles:
-        if len(m) == 1 and (
-            m not in in_words or (before + m not in pairs and m + after not in pairs)
-        ):
-            # No listed word holds ``m`` here (a word of two or more characters
-            # holding it holds one of its neighbours too): the segmentation
-            # breaks on each side of it, and the rest is that of ``right`` alone.
-            start = head[-1] + _alone_logprob(m)
-            score = followed.get(start)
-            if score is None:
-                score = followed[start] = _follow_steps(tail, [start])[-1]
-            scores.append(score)
-        else:
-            scores.append(_extend_segmentation(left + m + right, head.copy())[-1])
+    head = _head(left)
+    alone = _alone_table()
+    lps: list[float | None] = list(map(alone.get, middles))
+    # Candidates of other than one character: computed whole, below.
+    whole = []
+    if None in lps:
+        for k, lp in enumerate(lps):
+            if lp is None:
+                m = middles[k]
+                if len(m) == 1:
+                    lps[k] = alone[m] = _alone_logprob(m)  # outside the unigram table
+                else:
+                    lps[k] = 0.0
+                    whole.append(k)
+        if len(alone) > ALONE_TABLE_SIZE:
+            _alone_table.cache_clear()
+    # ``m`` can be in a listed word only if it makes a word pair with the last
+    # character of ``left`` or the first of ``right`` (a word of two or more
+    # characters holding it holds one of its neighbours too).
+    listed = word_chars().intersection(middles)
+    if listed:
+        pairs = word_pairs()
+        before, after = left[-1:], right[:1]
+        joined = {m for m in listed if before + m in pairs or m + after in pairs}
+        if joined:
+            whole.extend(compress(range(len(lps)), map(joined.__contains__, middles)))
+    # Elsewhere the segmentation breaks on each side of ``m``, and the rest is
+    # that of ``right`` alone: it depends only on the score up to ``m``, so on
+    # the alone score of ``m``.  Unigram scores are quantised, so many
+    # candidates share it.
+    known = cast(list[float], lps)  # no None left
+    followed = _follow_each(_tail(right), head[-1], set(known))
+    scores = list(map(followed.__getitem__, known))
+    for k in whole:
+        scores[k] = _segment_after(head, left, middles[k], right)
     return scores
+
+
+def _follow_each(tail: list[_Step], start: float, lps: set[float]) -> dict[float, float]:
+    """``_follow_steps(tail, [start + lp])[-1]`` for each ``lp``, with the same
+    operations in the same order, written out for the tails of hole filling
+    (up to two characters, no word in the first)."""
+    if not tail:
+        return {lp: start + lp for lp in lps}
+    a1, found1 = tail[0]
+    if len(tail) == 1 and not found1:
+        return {lp: start + lp + a1 for lp in lps}
+    if len(tail) == 2 and not found1:
+        a2, found2 = tail[1]
+        if not found2:
+            return {lp: start + lp + a1 + a2 for lp in lps}
+        if len(found2) == 1 and found2[0][0] == 2:
+            word = found2[0][1]
+            out = {}
+            for lp in lps:
+                x = start + lp
+                top = x + a1 + a2
+                out[lp] = x + word if x + word > top else top
+            return out
+    return {lp: _follow_steps(tail, [start + lp])[-1] for lp in lps}
+
+
+def _segment_after(head: tuple[float, ...], left: str, middle: str, right: str) -> float:
+    """:func:`segment_logprob` of ``left + middle + right``, given ``head``,
+    the best segmentations of the prefixes of ``left``."""
+    return _extend_segmentation(left + middle + right, list(head))[-1]
+
+
+#: Contexts (``left`` of :func:`segment_logprobs`, at most a few characters)
+#: whose prefix segmentations are remembered: hole filling scores the same
+#: context again for each layer and reading; 4,096 covers the distinct
+#: contexts of a document of several thousand characters.
+HEAD_CACHE_SIZE = 1 << 12
+
+
+@lru_cache(maxsize=HEAD_CACHE_SIZE)
+def _head(left: str) -> tuple[float, ...]:
+    """The best segmentations of the prefixes of ``left``."""
+    return tuple(_extend_segmentation(left, [0.0]))
+
+
+@lru_cache(maxsize=HEAD_CACHE_SIZE)
+def _tail(right: str) -> list[_Step]:
+    """The steps of ``right`` on its own (not modified by the callers)."""
+    return _segmentation_steps(right)
+
+
+#: Characters outside the unigram table whose :func:`_alone_logprob` the
+#: table also keeps, at most: hole candidates are GBK and Big5 characters
+#: (about 35,000 of them); past this the table starts again.
+ALONE_TABLE_SIZE = 1 << 16
+
+
+@cache
+def _alone_table() -> dict[str, float]:
+    """:func:`_alone_logprob` of every character of the unigram table (those
+    that are their own key), computed as it does: a dict lookup instead of a
+    cached call per character."""
+    return {
+        c: lp + SINGLE_CHAR_SHIFT
+        for c, lp in model().unigram.items()
+        if len(c) == 1 and not c.isupper()
+    }
 
 
 #: One position of a text in :func:`_follow_steps`: the log-probability of
@@ -304,16 +385,28 @@ _Step = tuple[float, tuple[tuple[int, float], ...]]
 
 def _segmentation_steps(text: str, start: int = 1) -> list[_Step]:
     """What :func:`_follow_steps` looks up at each position of ``text`` from
-    ``start`` (a position counts the characters up to and including it)."""
+    ``start`` (a position counts the characters up to and including it).
+
+    A listed word ending at a position ends with a word pair, so the word
+    table is looked up only where the last two characters are one."""
     table = words()
-    steps = []
+    pairs = word_pairs()
+    alone = _alone_table()
+    steps: list[_Step] = []
     for i in range(start, len(text) + 1):
+        ch = text[i - 1]
+        lp = alone.get(ch)
+        if lp is None:
+            lp = _alone_logprob(ch)
+        if i < 2 or text[i - 2 : i] not in pairs:
+            steps.append((lp, ()))
+            continue
         found = []
         for size in range(2, min(MAX_WORD, i) + 1):
-            lp = table.get(text[i - size : i])
-            if lp is not None:
-                found.append((size, lp))
-        steps.append((_alone_logprob(text[i - 1]), tuple(found)))
+            wlp = table.get(text[i - size : i])
+            if wlp is not None:
+                found.append((size, wlp))
+        steps.append((lp, tuple(found)))
     return steps
 
 
