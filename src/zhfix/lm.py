@@ -112,12 +112,14 @@ class Model:
 
     def char_logprob(self, prev: str, ch: str, prev2: str = "") -> float:
         """``log P(ch | prev2 prev)``; missing context characters are ``""``."""
-        key = _key(ch)
+        # _key, written out: resynchronisation asks for every character of
+        # every reading.
+        key = ch.lower() if ch.isupper() else ch
         lp = self.unigram.get(key)
         if lp is None:
             return class_logprob(ch)
         if prev:
-            pkey = _key(prev)
+            pkey = prev.lower() if prev.isupper() else prev
             if prev2:
                 tri = self.trigram.get(_key(prev2) + pkey + key)
                 if tri is not None:
@@ -437,8 +439,36 @@ def word_pairs() -> frozenset[str]:
 
 def _extend_segmentation(text: str, best: list[float]) -> list[float]:
     """Extend ``best`` (``best[i]``: the best segmentation of ``text[:i]``, known
-    for ``i < len(best)``) to all of ``text``, in place; return it."""
-    return _follow_steps(_segmentation_steps(text, len(best)), best)
+    for ``i < len(best)``) to all of ``text``, in place; return it.
+
+    :func:`_follow_steps` over :func:`_segmentation_steps`, fused: the same
+    sums and comparisons in the same order, without the steps.  A listed word
+    of ``size`` characters ending at a position holds ``size - 1`` word pairs
+    in a row, so only the sizes that the run of pairs ending there allows are
+    looked up."""
+    table = words()
+    pairs = word_pairs()
+    alone = _alone_table()
+    start = len(best)
+    run = 0  # word pairs in a row ending at the position
+    for j in range(max(2, start - (MAX_WORD - 2)), start):
+        run = run + 1 if text[j - 2 : j] in pairs else 0
+    for i in range(start, len(text) + 1):
+        ch = text[i - 1]
+        lp = alone.get(ch)
+        if lp is None:
+            lp = _alone_logprob(ch)
+        top = best[i - 1] + lp
+        if i >= 2 and text[i - 2 : i] in pairs:
+            run += 1
+            for size in range(2, min(run + 1, MAX_WORD) + 1):
+                wlp = table.get(text[i - size : i])
+                if wlp is not None and best[i - size] + wlp > top:
+                    top = best[i - size] + wlp
+        else:
+            run = 0
+        best.append(top)
+    return best
 
 
 @lru_cache(maxsize=1 << 16)
