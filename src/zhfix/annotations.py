@@ -272,7 +272,13 @@ _TONE_OF_MARK = {m: i + 1 for i, m in enumerate(COMBINING_TONES)}
 _ZHUYIN_RE = re.compile(f"[{ZHUYIN_TONES}]?[{ZHUYIN_LETTERS}]+[{ZHUYIN_TONES}]?")
 
 
-@lru_cache(maxsize=8192)
+#: Spellings :func:`parse_pinyin` and :func:`parse_annotation` remember each:
+#: a leak repeats a few hundred syllables, written in a few styles, and
+#: Mandarin has about 1,300 toned syllables.
+SPELLING_CACHE_SIZE = 8192
+
+
+@lru_cache(maxsize=SPELLING_CACHE_SIZE)
 def parse_pinyin(body: str) -> Spelling | None:
     """Parse one lowercase pinyin syllable in any common spelling, or return None.
 
@@ -335,7 +341,7 @@ def parse_zhuyin(body: str) -> Spelling | None:
     return Spelling("", None, "zhuyin", (), syllables)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=SPELLING_CACHE_SIZE)
 def parse_annotation(body: str) -> Spelling | None:
     """Parse pinyin or zhuyin (cached: a leak repeats the same few spellings).
 

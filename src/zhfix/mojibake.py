@@ -567,7 +567,13 @@ def refused_before(reader: str, following: int) -> frozenset[int]:
     return frozenset(refused)
 
 
-@lru_cache(maxsize=4096)
+#: Hole patterns :func:`_hole_options` remembers: keyed by a character's known
+#: bytes and where its holes are, so a line of UTF-8 read as GBK repeats few
+#: (the same lead bytes recur); as many as :data:`MAX_HOLE_COMBINATIONS`.
+HOLE_OPTIONS_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=HOLE_OPTIONS_CACHE_SIZE)
 def _hole_options(
     chunk: bytes,
     offsets: tuple[int, ...],

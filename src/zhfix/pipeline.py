@@ -25,7 +25,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 from zhfix.config import FixConfig
@@ -190,14 +190,19 @@ def register_detector(name: str, gate: re.Pattern[str]) -> Callable[[DetectorFun
     return deco
 
 
-@lru_cache(maxsize=1)
+@cache
 def _load_fixers() -> None:
     # Importing the modules registers their fixers.  Each keeps its data lazy.
     for module in FIXER_MODULES:
         importlib.import_module(module)
 
 
-@lru_cache(maxsize=64)
+#: Configurations whose enabled fixers and screen are remembered: a program
+#: uses one or a few; batch jobs one per worker.
+CONFIG_CACHE_SIZE = 64
+
+
+@lru_cache(maxsize=CONFIG_CACHE_SIZE)
 def _enabled(config: FixConfig) -> tuple[Fixer, ...]:
     _load_fixers()
     return tuple(
@@ -216,7 +221,7 @@ class _Screen:
     short: int
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=CONFIG_CACHE_SIZE)
 def _screen(names: tuple[str, ...]) -> _Screen | None:
     """The union of these fixers' leads, or None if one of them has none."""
     leads = [FIXERS[name].lead for name in names]
