@@ -560,3 +560,18 @@ def test_a_lead_byte_cut_off_at_the_start_of_a_line_is_looked_at() -> None:
 @pytest.mark.parametrize("text", ["請按 Y?N否", "是否繼續?y是"])
 def test_a_question_mark_between_ascii_and_han_in_clean_text_is_left_alone(text: str) -> None:
     assert fix_resync(text, CONFIG) is None
+
+
+@pytest.mark.parametrize("split", [3, 9, 13, 17])
+def test_a_letter_eaten_after_a_full_stop_does_not_start_a_paragraph(split: int) -> None:
+    # Read one byte off, the trail byte of 。 (A1 A3) pairs with the "s" of
+    # "sid" (A3 73, unassigned): the rest of the word, in lower case, is no
+    # likely start of a paragraph, so the pair is not read as an eaten line break.
+    text = "新版本先上传到测试区。sid 是还没有发布的分支。"
+    damaged = chunked(text.encode("gbk"), [split])
+    assert "??id" in damaged
+    step = fix_resync(damaged, CONFIG)
+    assert step is not None
+    fixed = apply_edits(damaged, step.edits)
+    assert "\n" not in fixed
+    assert "测试区。" in fixed
