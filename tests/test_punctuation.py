@@ -223,3 +223,21 @@ def test_flattened_han_clauses_are_restored(words: list[str], marks: list[str]) 
     flat = unicodedata.normalize("NFKC", original)
     assert flat != original
     assert fix(flat) == original
+
+
+def test_text_with_one_revealed_mark_is_weighed_as_a_whole() -> None:
+    """One ``，`` that resynchronising revealed keeps no flattened text from being weighed."""
+    lines = [
+        "请先打开设置菜单，然后选择高级选项,再按确定。",
+        "程序会保存这些更改,并且关闭窗口。",
+        "下次启动时,新的设置就会生效。",
+        "如果出现错误,请重新安装。",
+    ]
+    text = "\n".join(lines)
+    step = restore_punctuation(text, CONFIG)
+    assert step is not None
+    assert apply_edits(text, step.edits) == text.replace(",", "，")
+    assert step.evidence["documents"][0]["flattened"]
+    # Two such marks are an author mixing ``，`` and ``,``: the text is left alone.
+    mixed = text.replace("并且关闭", "并且，关闭")
+    assert restore_punctuation(mixed, CONFIG) is None
