@@ -473,8 +473,9 @@ def _extend_segmentation(text: str, best: list[float]) -> list[float]:
     return best
 
 
-#: Characters :func:`_alone_logprob` remembers: every character of the
-#: unigram table fits (about 15,000) with room for the rarer ones holes offer.
+#: Characters :func:`_alone_logprob` remembers: those outside the unigram
+#: table (ASCII, punctuation, rare Han), which :func:`_alone_table` does not
+#: hold and segmentation windows meet again and again.
 ALONE_CACHE_SIZE = 1 << 16
 
 

@@ -1379,11 +1379,20 @@ def _repairs_around(
     return tuple(_candidates(line, depth, lo, hi, (a, b)))
 
 
-def _focus(
-    line: str, readers: Sequence[str], marks: list[int], lo: int, hi: int, a: int, b: int
-) -> tuple[int, int]:
-    """The stretch of ``line[lo:hi]`` whose readings decide which repairs
-    overlapping ``line[a:b]`` are chosen.
+def _marked_spans(
+    line: str, readers: Sequence[str], marks: list[int], lo: int, hi: int
+) -> dict[str, list[tuple[int, int]]]:
+    """Per reader, the spans of its runs in ``line[lo:hi]`` that hold a mark
+    (see :func:`_run_spans`): what :func:`_focus` and :func:`_reaches` look at."""
+    return {
+        reader: [(i, j) for i, j in _run_spans(line, lo, hi, reader) if _marked(marks, i, j)]
+        for reader in dict.fromkeys(readers)
+    }
+
+
+def _focus(spans: dict[str, list[tuple[int, int]]], a: int, b: int) -> tuple[int, int]:
+    """The stretch whose readings decide which repairs overlapping ``a:b``
+    are chosen, given each reader's marked run ``spans`` (:func:`_marked_spans`).
 
     A reading lies inside a run of its reader that holds a mark (see
     :func:`_readings`), and a repair is chosen over another only when they
@@ -1393,12 +1402,7 @@ def _focus(
     first reading of one Han character among cp1252 mojibake, the cp1252
     runs stop at that character and are not read again.
     """
-    runs = [
-        (i, j)
-        for reader in dict.fromkeys(readers)
-        for i, j in _run_spans(line, lo, hi, reader)
-        if _marked(marks, i, j)
-    ]
+    runs = [span for reader_spans in spans.values() for span in reader_spans]
     changed = True
     while changed:
         changed = False
@@ -1470,7 +1474,7 @@ def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int) -> b
     characters, and the reading must score better per character than the text
     as it stands.  Clean text fails this almost always, so most layers are
     skipped on most suspicious lines.  Probes and the scores of the text as
-    it stands are remembered (:func:`_probe_score`, :func:`_mean_logprob`).
+    it stands are remembered (:func:`_probe_score`, :func:`_unit_logprob`).
     """
     if layer.read not in DOUBLE_BYTE_READERS:
         return True
@@ -1489,7 +1493,7 @@ def _promising(line: str, layer: Layer, marks: list[int], lo: int, hi: int) -> b
         a, b = max(lo, p - PROBE_REACH), min(hi, p + PROBE_REACH + 1)
         probe = line[a:b]
         new_score = _probe_score(probe, p - a, layer.written, layer.read)
-        if new_score is not None and new_score > _mean_logprob(probe):
+        if new_score is not None and new_score > _unit_logprob(probe, "") / len(probe):
             return True
     return False
 
@@ -1530,12 +1534,6 @@ def _probe_score(text: str, k: int, written: str, reader: str) -> float | None:
 _INVALID_BYTE_RE = re.compile("[\udc80-\udcff]")
 
 
-@lru_cache(maxsize=PROBE_CACHE_SIZE)
-def _mean_logprob(text: str) -> float:
-    """Log-probability per character of ``text`` as it stands (not empty)."""
-    return model().logprob(text) / len(text)
-
-
 def candidate_repairs(
     line: str, depth: int = 2, lo: int = 0, hi: int | None = None
 ) -> list[Reading]:
@@ -1567,10 +1565,12 @@ def _candidates(
     marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
     marks.sort()
     region = None
+    spans: dict[str, list[tuple[int, int]]] = {}
     if focus is not None:
-        region = _focus(line, [layer.read for layer in layers], marks, lo, hi, *focus)
+        spans = _marked_spans(line, [layer.read for layer in layers], marks, lo, hi)
+        region = _focus(spans, *focus)
     for layer in layers:
-        if region is not None and not _reaches(line, layer.read, marks, lo, hi, region):
+        if region is not None and not _reaches(spans[layer.read], region):
             continue
         if not _promising(line, layer, marks, lo, hi):
             continue
@@ -1603,14 +1603,9 @@ def _candidates(
     return sorted(chosen, key=lambda r: r.start)
 
 
-def _reaches(
-    line: str, reader: str, marks: list[int], lo: int, hi: int, region: tuple[int, int]
-) -> bool:
-    """Whether a marked run of ``reader`` in ``line[lo:hi]`` overlaps ``region``."""
-    return any(
-        i < region[1] and j > region[0] and _marked(marks, i, j)
-        for i, j in _run_spans(line, lo, hi, reader)
-    )
+def _reaches(spans: list[tuple[int, int]], region: tuple[int, int]) -> bool:
+    """Whether one of a reader's marked run ``spans`` overlaps ``region``."""
+    return any(i < region[1] and j > region[0] for i, j in spans)
 
 
 def read_back(text: str, layer: Layer) -> str | None:

@@ -240,17 +240,16 @@ class Signals(TypedDict):
 #: The fullwidth marks this fixer restores, back to the ASCII NFKC makes of them.
 _FLATTEN = str.maketrans({full: ascii for ascii, full in FULLWIDTH.items()})
 
-#: Whether a text of several lines may be weighed as a whole although it holds
-#: one of the marks this fixer restores (``，；：？！（）``).  Such a mark is
-#: what resynchronising a double-byte stream read one byte off reveals in a
+#: A text of several lines may be weighed as a whole although it holds one of
+#: the marks this fixer restores (``，；：？！（）``).  Such a mark is what
+#: resynchronising a double-byte stream read one byte off reveals in a
 #: flattened text: NFKC never saw it, hidden as it was in mojibake, and the
 #: text around it looked unflattened (``尚未啓用，使用 %s 啓用它;或者``).  In 300
 #: four-paragraph ``content farm, --to simplified, strict`` documents, 10 of
 #: the 44 restored exactly but for punctuation held such a mark; weighing them
 #: restores 4 more documents exactly (59 to 63), and of 600 such documents
 #: 13 more (112 to 125), changing no other.
-OVERLOOK_RESTORED_MARKS = True
-
+#:
 #: At most this many such marks are overlooked in a block, and only when it
 #: is weighed as a whole: one resynchronised span reveals one.  Overlooking
 #: every one changed 16 more clean lines of zh_hans.dev judged alone (authors
@@ -279,7 +278,7 @@ def _nfkc_normalized(text: str, overlook: bool = False) -> bool:
     >>> _nfkc_normalized("尚未启用，使用,然后"), _nfkc_normalized("共１个", True)
     (False, False)
     """
-    if overlook and OVERLOOK_RESTORED_MARKS:
+    if overlook:
         flat = text.translate(_FLATTEN)
         if sum(a != b for a, b in zip(text, flat, strict=True)) <= MAX_OVERLOOKED:
             text = flat

@@ -517,17 +517,17 @@ def _ranked(pool: tuple[str, ...]) -> _RankedPool:
     return _RankedPool(tuple(plain), tuple(others))
 
 
+def _known(lead: int, byte: int) -> tuple[str, int]:
+    """What is known of a character whose lead byte, or else whose trail
+    ``byte``, may be :data:`UNK`: which byte (``"any"`` for neither), as
+    :func:`_pool` takes it."""
+    return ("lead", lead) if lead != UNK else ("trail", byte) if byte != UNK else ("any", UNK)
+
+
 @cache
 def _ranked_pool(codec: str, lead: int, byte: int) -> _RankedPool:
     """The pool of :func:`_top_known`, split and ordered once."""
-    t = tables(codec)
-    if lead != UNK:
-        pool: tuple[str, ...] = t.by_lead.get(lead, ())
-    elif byte != UNK:
-        pool = t.by_trail.get(byte, ())
-    else:
-        pool = _common_chars(codec)
-    return _ranked(pool)
+    return _ranked(_pool(_known(lead, byte), codec))
 
 
 def _top_ranked(context: str, pool: _RankedPool) -> list[tuple[float, str]]:
@@ -607,7 +607,7 @@ def _feed(h: _Hyp, byte: int, inferred: bool, codec: str = "gbk") -> list[_Hyp]:
         # ... or nothing the model can tell: keep a "?" for it.
         lost = {"lost_char": True, "_pool": ("any", UNK)}
         out.append(_emit(h, "?", LOST_CHAR_LOGPROB, UNK, lost))
-    known = ("lead", lead) if lead != UNK else ("trail", byte) if byte != UNK else ("any", UNK)
+    known = _known(lead, byte)
     for score, ch in top:
         code = t.code[ch]
         if lead == UNK and not _check_invalid(h, code >> 8, codec):
