@@ -109,3 +109,26 @@ def test_bench_doctests() -> None:
     from bench import metrics
 
     assert doctest.testmod(metrics).failed == 0
+
+
+def test_ceiling_spans_hold_each_difference_with_its_context() -> None:
+    from bench import ceiling
+
+    spans = ceiling._spans("一二三四五六七八九十甲乙丙丁", "一二三四五六七X九十甲乙丙丁")
+    assert spans == [("二三四五六七八九十甲乙丙丁", "二三四五六七X九十甲乙丙丁")]
+    assert ceiling._spans("同样", "同样") == []
+
+
+def test_ceiling_runs_on_a_few_documents(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import ceiling
+
+    if not (CORPUS_DIR / "zh_hans.dev.txt").exists():
+        pytest.skip(f"clean corpus not found at {CORPUS_DIR}: set ZHFIX_CORPUS")
+    ceiling.CORPUS = CORPUS_DIR
+    ceiling.holes(("zh_hans",), limit=4)
+    ceiling.farm(3)
+    out = capsys.readouterr().out
+    assert f"{ceiling.HOLE_KIND}, zh_hans: 4 documents" in out
+    assert "every hole filled with the model's first choice" in out
+    assert f"{ceiling.FARM_KIND}: 3 documents" in out
+    assert out.count("scores the output at least as high as the reference") == 3
