@@ -81,3 +81,30 @@ def test_a_character_the_reader_never_makes_has_no_probe_score(name: str) -> Non
                 assert mojibake._probe_score(text[a:b], p - a, layer.written, layer.read) is None
                 checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("codec", "reader", "following"),
+    [("big5", "gbk", 0x28), ("big5", "gbk", -1), ("gbk", "big5", 0x5C), ("gbk", "cp949", 0x41)],
+)
+def test_a_character_lost_whole_reads_as_every_byte_pair_would(
+    codec: str, reader: str, following: int
+) -> None:
+    # Two holes make a double-byte character: the codec's table, filtered,
+    # gives what trying every pair of byte values gives (the long way, with
+    # no limit on the combinations).
+    values = tuple(mojibake.HOLE_BYTES[reader])
+    nexts = (mojibake._NEXT_IS_HOLE, following)
+    placeholder = bytes((mojibake._HOLE_PLACEHOLDER,)) * 2
+    mojibake._hole_options.cache_clear()
+    short = mojibake._hole_options(placeholder, (0, 1), codec, values, nexts, reader)
+    saved = mojibake.MAX_HOLE_COMBINATIONS
+    mojibake.MAX_HOLE_COMBINATIONS = 1 << 20
+    try:
+        mojibake._hole_options.cache_clear()
+        long = mojibake._hole_options(placeholder, (0, 1), codec, values, nexts, reader)
+    finally:
+        mojibake.MAX_HOLE_COMBINATIONS = saved
+        mojibake._hole_options.cache_clear()
+    assert short, "a character lost whole has candidates"
+    assert short == long

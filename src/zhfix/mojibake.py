@@ -259,7 +259,8 @@ MAX_HOLE_FRACTION = 0.34
 DECODE_CHUNK = 256
 
 #: At most this many byte combinations are tried for the holes of one
-#: character: two lost continuation bytes of UTF-8 (64 x 64).
+#: character: two lost continuation bytes of UTF-8 (64 x 64).  A double-byte
+#: character lost whole (127 x 190 pairs) is read from the codec's table instead.
 MAX_HOLE_COMBINATIONS = 4096
 
 #: ... of which at most this many characters, the likeliest alone, are
@@ -603,18 +604,55 @@ def _hole_options(
             refused = refused_before(reader, following)
             allowed = [v for v in allowed if v in refused]
         choices.append(allowed)
-    if math.prod(len(c) for c in choices) > MAX_HOLE_COMBINATIONS:
+    if math.prod(len(c) for c in choices) <= MAX_HOLE_COMBINATIONS:
+        # The chunk must make exactly one character of ``codec`` beyond ASCII; an
+        # invalid byte decodes to a lone surrogate, which is not plausible.
+        decoded = [f.decode(codec, "surrogateescape")
+                   for f in _hole_fillings(chunk, choices, offsets, nexts, reader)]
+    elif codec in _DOUBLE_BYTE_WRITERS and offsets == (0, 1):
+        # A double-byte character lost whole: too many byte pairs to try, so
+        # the codec's characters are filtered instead (the same ones, in the
+        # same order).
+        joined = reader in DOUBLE_BYTE_READERS and nexts[:1] == (_NEXT_IS_HOLE,)
+        decoded = _lost_pairs(codec, tuple(choices[0]), tuple(choices[1]), reader if joined else "")
+    else:
         return ()
-    # The chunk must make exactly one character of ``codec`` beyond ASCII; an
-    # invalid byte decodes to a lone surrogate, which is not plausible.
-    decoded = [f.decode(codec, "surrogateescape")
-               for f in _hole_fillings(chunk, choices, offsets, nexts, reader)]
     found = [ch for ch in decoded if len(ch) == 1 and ord(ch) >= 0x80 and _plausible(ch)]
     options = tuple(dict.fromkeys(found))
     if len(options) > MAX_HOLE_OPTIONS:
         lm = model()
         options = tuple(sorted(options, key=lambda c: -lm.char_logprob("", c))[:MAX_HOLE_OPTIONS])
     return options
+
+
+def _lost_pairs(
+    codec: str, leads: tuple[int, ...], trails: tuple[int, ...], reader: str
+) -> list[str]:
+    """The two-byte characters of ``codec`` with a lead byte among ``leads``
+    and a trail among ``trails``, in byte order; with a double-byte
+    ``reader``, only those whose lead it refuses before their trail (it read
+    the lead alone as a hole, then the trail)."""
+    lead_set, trail_set = frozenset(leads), frozenset(trails)
+    return [
+        ch
+        for lead, trail, ch in _codec_pairs(codec)
+        if lead in lead_set and trail in trail_set
+        and (not reader or lead in refused_before(reader, trail))
+    ]
+
+
+@cache
+def _codec_pairs(codec: str) -> tuple[tuple[int, int, str], ...]:
+    """Every two-byte character of the double-byte ``codec`` as (lead, trail,
+    character), in byte order."""
+    found = []
+    for lead in range(0x81, 0x100):
+        for trail in range(0x40, 0x100):
+            with suppress(UnicodeDecodeError):
+                ch = bytes((lead, trail)).decode(codec)
+                if len(ch) == 1:
+                    found.append((lead, trail, ch))
+    return tuple(found)
 
 
 def _hole_fillings(
