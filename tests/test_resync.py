@@ -575,3 +575,80 @@ def test_a_letter_eaten_after_a_full_stop_does_not_start_a_paragraph(split: int)
     fixed = apply_edits(damaged, step.edits)
     assert "\n" not in fixed
     assert "测试区。" in fixed
+
+
+#: Three paragraphs of our own that spell a term in the first and the last;
+#: damage that cuts the second reads that term one byte off.
+TERM_TEXTS = {
+    "套接字": "套接字是網絡程序的基本單位，每個套接字都有自己的地址和端口。\n"
+    "程序先創建一個，再把套接字綁定到本機的地址上，然後等待連接。\n"
+    "關閉套接字以後，系統會收回它占用的端口，別的程序就可以用了。",
+    "內建命令": "內建命令由外殼自己執行，不必啟動新的進程。\n"
+    "查看內建命令的說明，可以用 help 加上它的名字。\n"
+    "有些內建命令也有同名的外部程序，外殼總是先找內建命令。",
+}
+
+
+def chunked_gbk(text: str, chunk_size: int) -> str:
+    from zhfix.damage import chunked_decode
+
+    return unicodedata.normalize(
+        "NFKC", chunked_decode(text, codec="gbk", chunk_size=chunk_size).text
+    )
+
+
+@pytest.mark.parametrize(
+    ("term", "chunk_size"), [("套接字", 28), ("套接字", 86), ("內建命令", 46), ("內建命令", 52)]
+)
+def test_a_term_the_text_spells_intact_elsewhere_is_read_as_that_term(
+    term: str, chunk_size: int
+) -> None:
+    text = TERM_TEXTS[term]
+    damaged = chunked_gbk(text, chunk_size)
+    first, middle, last = damaged.split("\n")
+    assert term in first and term in last and term not in middle
+    want = unicodedata.normalize("NFKC", text)
+    # Alone, the damaged paragraph reads as another, likelier text ...
+    assert repair(middle) != want.split("\n")[1]
+    # ... and with the paragraphs that spell the term, as the term.
+    assert repair(damaged) == want
+
+
+def test_the_island_cache_keeps_readings_with_and_without_the_text_apart() -> None:
+    damaged = chunked_gbk(TERM_TEXTS["套接字"], 86)
+    middle = damaged.split("\n")[1]
+    ((start, end),) = R._islands(middle)
+    island, prev = middle[start:end], middle[max(0, start - R.CONTEXT) : start]
+    following = middle[end : end + 1]
+    spans = [(len(damaged.split("\n")[0]) + 1 + start, len(damaged))]
+    cache = R._doc_ngrams(damaged, spans)
+    assert "套接字" in cache
+    plain = R._reread(island, prev, following, False)["gbk"][0]
+    cached = R._reread(island, prev, following, False, cache)["gbk"][0]
+    assert "套接字" not in prev + plain and "套接字" in prev + cached
+    # Remembered apart, in either order.
+    assert R._reread(island, prev, following, False)["gbk"][0] == plain
+    assert R._CURRENT_CACHE.get() == R._NO_CACHE
+
+
+@pytest.mark.parametrize("text", TERM_TEXTS.values())
+def test_clean_text_with_a_question_mark_and_repeated_terms_is_left_alone(text: str) -> None:
+    # A genuine "?" beside Chinese opens an island; the terms that the text
+    # repeats favour the text as it stands as much as any other reading.
+    first, middle, last = text.split("\n")
+    clean = "\n".join([first.replace("。", "嗎?", 1), middle, last])
+    assert GATE.search(clean)
+    assert fix_resync(clean, CONFIG) is None
+    assert fix_resync(unicodedata.normalize("NFKC", clean), CONFIG) is None
+
+
+def test_texts_read_at_once_in_threads_read_as_they_do_one_by_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [chunked_gbk(t, size) for t in TERM_TEXTS.values() for size in (28, 46, 52, 86)]
+    texts += [t.split("\n")[1] for t in texts]
+    R._cached_island.cache_clear()
+    alone = [repair(t) for t in texts]
+    R._cached_island.cache_clear()
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(repair, texts)) == alone
