@@ -272,6 +272,16 @@ _CLOSERS = {"》": "《", "」": "「", "）": "（", "”": "“", "』": "『"
 #: replacement loses a byte every few characters: on dev-corpus spans, 0.2
 #: would leave a third of them unread, 0.34 a tenth.
 MAX_HOLE_FRACTION = 0.34
+#: ... and of a double-byte codec read by another: each hole is then one byte,
+#: which the reader refused before the next (a few values of 256), and Big5
+#: read as GBK is a quarter holes (0.24 of the characters of the first 5,000
+#: zh_hant.dev.txt lines; Big5's commonest rows, A4-A7, fall in GBK's
+#: unassigned A4-A7 x 40-A0).  Measured on the
+#: benchmark's documents (bench.run ``documents``, bench.accuracy
+#: ``seed_for``) of zh_hant.dev.txt: Big5 read as GBK (600) kept CER 0.142 at
+#: 0.34 and came to 0.073 at 0.45, 0.067 at 0.5, 0.065 at 0.6; GBK read as
+#: Big5 (400) 0.249, 0.122, 0.109, 0.102.  0.5: half the characters holes.
+MAX_HOLE_FRACTION_DOUBLE_BYTE = 0.5
 
 #: Bytes decoded at a time by :func:`_tokens`.
 DECODE_CHUNK = 256
@@ -1638,6 +1648,10 @@ def _candidates(
             continue
         for reading in _readings(line, layer, marks, lo, hi, region):
             reading = _inner(line, reading, depth)
+            # Whether the reading is Chinese is judged with every hole filled:
+            # a character the model is unsure of goes back to a hole below,
+            # and the hole would count against a sound reading.
+            filled = reading.after
             reading = _restore_quote(line, _settle_holes(reading))
             before = line[reading.start : reading.end]
             if reading.after == before:
@@ -1648,9 +1662,9 @@ def _candidates(
                 and not any(is_han(c) for c in before)
             ):
                 continue
-            if not _looks_like_text(reading.after, lm, reading.weak, before):
+            if not _looks_like_text(filled, lm, reading.weak, before):
                 continue
-            if sum(before.count(h) for h in HOLE_CHARS) > MAX_HOLE_FRACTION * len(before):
+            if sum(before.count(h) for h in HOLE_CHARS) > _hole_fraction(layer) * len(before):
                 continue
             if reading.weak and not _mostly_han(before):
                 continue
@@ -1663,6 +1677,13 @@ def _candidates(
         if all(r.end <= c.start or c.end <= r.start for c in chosen):
             chosen.append(r)
     return sorted(chosen, key=lambda r: r.start)
+
+
+def _hole_fraction(layer: Layer) -> float:
+    """:data:`MAX_HOLE_FRACTION` of the layer's written codec."""
+    if layer.written in _DOUBLE_BYTE_WRITERS:
+        return MAX_HOLE_FRACTION_DOUBLE_BYTE
+    return MAX_HOLE_FRACTION
 
 
 def _reaches(spans: list[tuple[int, int]], region: tuple[int, int]) -> bool:
