@@ -303,3 +303,17 @@ def test_hole_options_are_the_valid_fillings(
     else:
         assert len(got) == mojibake.MAX_HOLE_OPTIONS and set(got) <= set(expected)
     assert got
+
+
+def test_a_hole_before_han_weighs_the_character_model_and_before_ascii_does_not() -> None:
+    from zhfix.lm import model, segment_logprobs
+
+    lm = model()
+    options = ("已", "安")  # the Big5 characters with trail 77 that GBK refuses
+    chosen = list("目前沒有")
+    alone = segment_logprobs("前沒有", options, "儲存")
+    mixed = mojibake._hole_scores(options, chosen, list("儲存"), lm, "")
+    # The character model links 已 to 有 and 儲: it leads by more than alone.
+    assert mixed[0] - mixed[1] > alone[0] - alone[1]
+    before_ascii = mojibake._hole_scores(options, chosen, list(". "), lm, "")
+    assert before_ascii == segment_logprobs("前沒有", options, ". ")

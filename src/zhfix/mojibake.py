@@ -69,7 +69,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from zhfix.chars import is_han
+from zhfix.chars import HAN, is_han
 from zhfix.config import FixConfig
 from zhfix.explain import Edit, Step, apply_edits
 from zhfix.lm import Model, model, segment_logprobs
@@ -152,23 +152,26 @@ NEEDS_HAN_READERS = ("cp949",)
 #: probable Chinese (weak-layer thresholds) is mojibake of Chinese.
 NEEDS_HAN_BELOW = 6
 
-#: Share of the character model in the score of a hole's options when text
-#: follows the hole (log-linear, the word segmentation has the rest): the
+#: Share of the character model in the score of a hole's options when Han
+#: text follows the hole (log-linear, the word segmentation has the rest): the
 #: word model alone sees no link between an option and a neighbour it makes
 #: no word with (沒有已選擇 against 沒有安選擇).  Measured on the benchmark's
 #: documents (bench.run ``documents``, bench.accuracy ``seed_for``), every
 #: fill kept whatever its confidence: on 400 Big5-read-as-GBK lines of
-#: zh_hant.dev.txt the first choice was right for 2,775 of 3,381 holes with
-#: the word model alone and 2,823 at 0.5 (2,805 at 0.3), and fills above
-#: :data:`MIN_HOLE_CONFIDENCE` were right 87.3 % of the time against 90.0 %;
-#: on 600 UTF-8-read-as-GBK lines of zh_hans.dev.txt fills above it stay as
-#: they were (96.0 % and 96.1 % right).  Added to the word model instead of
-#: mixed, the two count the same evidence twice and the posteriors lose their
-#: calibration (UTF-8 read as GBK: 93.0 % right above the threshold).  A hole
-#: with nothing read after it (the end of the text, or ASCII next) is left to
-#: the word model: on 1,500 lines per file whose last character alone lost a
-#: byte, mixing there restored 91.6 % / 92.1 % instead of 92.2 % / 93.0 %.
+#: zh_hant.dev.txt the first choice was right for 3,025 of 3,732 holes with
+#: the word model alone and 3,076 at 0.5, and fills above
+#: :data:`MIN_HOLE_CONFIDENCE` were right 87.2 % of the time against 89.3 %
+#: (2,825 and 2,922 of them); on 600 UTF-8-read-as-GBK lines of
+#: zh_hans.dev.txt, 3,076 and 3,085 of 3,483, and fills above it stay as they
+#: were (96.0 % and 96.1 % right).  Added to the word model instead of mixed,
+#: the two count the same evidence twice and the posteriors lose their
+#: calibration (UTF-8 read as GBK: 93.0 % right above the threshold).  Before
+#: ASCII or at the end of the text the word model decides alone: mixing there
+#: (the character model knows little of Han before ASCII) lost 7 of the 7,533
+#: and 7 of the 4,639 lines whose last character alone lost a byte.
 HOLE_CHAR_MODEL_SHARE = 0.5
+
+_HAN_PREFIX = re.compile(f"[{HAN}]*")
 
 #: Characters before a hole that the word segmentation choosing its character
 #: sees (words are at most four characters long).
@@ -884,12 +887,13 @@ def _hole_scores(
         place = {}
     cues = _mark_shifts(before) if before and not _SHIFTED_MARKS.isdisjoint(options) else {}
     scores = segment_logprobs(left, options, right)
-    if right:
-        # Mixed with the character model, which links the option to the
+    han_right = _HAN_PREFIX.match(right).group()  # type: ignore[union-attr]
+    if han_right:
+        # Mixed with the character model, which links the option to the Han
         # characters on each side whether or not they make a word with it.
         share = HOLE_CHAR_MODEL_SHARE
         for k, ch in enumerate(options):
-            scores[k] = (1 - share) * scores[k] + share * lm.logprob(ch + right, left[-1:])
+            scores[k] = (1 - share) * scores[k] + share * lm.logprob(ch + han_right, left[-1:])
     scripts = lm.script
     for k, ch in enumerate(options):
         s = scores[k]
