@@ -1,8 +1,10 @@
 """Shortcuts of zhfix.mojibake answer as the long way does.
 
 The repair of a line skips work whose answer is known in advance: where the
-runs of a reader lie (``_run_spans``, without encoding them) and the probe of
-a character the reader never makes (no score).  These tests check the
+runs of a reader lie (``_run_spans``, without encoding them), the probe of
+a character the reader never makes (no score) and the second reading of a
+line looked for near the first reading before the whole line around it is
+read (``_repairs_around``).  These tests check the
 shortcuts against the long way on damaged dev-corpus lines.
 """
 
@@ -108,3 +110,40 @@ def test_a_character_lost_whole_reads_as_every_byte_pair_would(
         mojibake._hole_options.cache_clear()
     assert short, "a character lost whole has candidates"
     assert short == long
+
+
+def _reading_key(r: mojibake.Reading) -> tuple[object, ...]:
+    return (r.start, r.end, r.after, r.layers, r.inferred, r.gain, r.weak, r.restored)
+
+
+@pytest.mark.parametrize("name", ["zh_hans.dev.txt", "zh_hant.dev.txt"])
+def test_second_readings_found_near_are_those_of_the_whole_line(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second reading is looked for first in the stretches overlapping the
+    # first reading only; the repairs overlapping it must be those of the
+    # line read in full around it (the long way).
+    calls: list[tuple[str, int, int, int, int, int]] = []
+    short = mojibake._repairs_around
+
+    def recorded(
+        line: str, depth: int, lo: int, hi: int, a: int, b: int
+    ) -> tuple[mojibake.Reading, ...]:
+        calls.append((line, depth, lo, hi, a, b))
+        return short(line, depth, lo, hi, a, b)
+
+    monkeypatch.setattr(mojibake, "_repairs_around", recorded)
+    for text in _damaged(name):
+        mojibake.candidate_repairs(text)
+    assert len(calls) > 20
+    found = 0
+    for line, depth, lo, hi, a, b in calls:
+        long = mojibake._candidates(line, depth, lo, hi, (a, b))
+        want = [_reading_key(r) for r in long if r.start < b and r.end > a]
+        short.cache_clear()
+        got = [
+            _reading_key(r) for r in short(line, depth, lo, hi, a, b) if r.start < b and r.end > a
+        ]
+        assert got == want, (line, a, b)
+        found += bool(want)
+    assert found > 0

@@ -1099,12 +1099,14 @@ def _readings(
     lo: int,
     hi: int,
     region: tuple[int, int] | None = None,
+    near: bool = False,
 ) -> Iterator[Reading]:
     """Structurally valid readings of spans of ``line[lo:hi]`` through ``layer``.
 
     ``marks`` are the sorted positions of rare characters and holes: a reading
     must cover one of them.  With a ``region`` (see :func:`_focus`), only runs
-    overlapping it are read.
+    overlapping it are read; ``near`` reads only the stretches of valid
+    characters that overlap it, which hold every reading that does.
     """
     values = HOLE_BYTES[layer.read]
     lm = model()
@@ -1114,7 +1116,9 @@ def _readings(
         # Every reading of the run must cover a mark inside it.
         if _marked(marks, i, j):
             for run in encodings:
-                yield from _run_readings(line, i, run, layer, values, lm, marks)
+                yield from _run_readings(
+                    line, i, run, layer, values, lm, marks, region if near else None
+                )
 
 
 #: The bytes of a run as :func:`_encode_run` gives them (bytes, the byte
@@ -1208,8 +1212,13 @@ def _run_readings(
     values: Sequence[int],
     lm: Model,
     marks: list[int],
+    near: tuple[int, int] | None = None,
 ) -> Iterator[Reading]:
-    """Readings within one run of reader characters starting at ``line[offset]``."""
+    """Readings within one run of reader characters starting at ``line[offset]``.
+
+    A reading lies within the characters of its stretch of valid tokens; with
+    ``near``, only the stretches whose characters overlap it are read.
+    """
     buf, bounds, holes, char_at_byte = run
     tokens = _tokens(buf, holes, layer.written, values, layer.read)
     # Split into stretches of valid tokens.
@@ -1226,6 +1235,8 @@ def _run_readings(
         # The stretch must cover a rare character or a hole.
         c0 = offset + bisect_right(bounds, stretch[0][0]) - 1
         c1 = offset + bisect_left(bounds, stretch[-1][1])
+        if near is not None and not (c0 < near[1] and c1 > near[0]):
+            continue
         if not _marked(marks, c0, c1):
             continue
         units = _units(stretch, char_at_byte)
@@ -1451,7 +1462,20 @@ def _repairs_around(
 ) -> tuple[Reading, ...]:
     """:func:`candidate_repairs` for :func:`_inner`, remembered (the readings
     are not changed once returned): those of them that overlap ``line[a:b]``
-    come out as :func:`candidate_repairs` gives them, the others may not."""
+    come out as :func:`candidate_repairs` gives them, the others may not.
+
+    Most first readings have no second layer under them.  The repairs chosen
+    are among those accepted, so when no accepted reading overlaps ``a:b``
+    none is chosen there either; that is found first by reading only the
+    stretches that overlap ``a:b`` (:func:`_readings` with ``near``), and the
+    line around is read in full only when one is.  A reading of depth one
+    keeps its span (its :func:`_inner` is itself), so it lies within its
+    stretch.
+    """
+    if depth <= 1 and not any(
+        r.start < b and r.end > a for r in _accepted(line, depth, lo, hi, (a, b), near=True)
+    ):
+        return ()
     return tuple(_candidates(line, depth, lo, hi, (a, b)))
 
 
@@ -1628,11 +1652,32 @@ def _candidates(
 ) -> list[Reading]:
     """:func:`candidate_repairs`; with ``focus`` (a, b), only the repairs
     overlapping ``line[a:b]`` are sure to be those it gives (see :func:`_focus`)."""
+    accepted = list(_accepted(line, depth, lo, hi, focus))
+    accepted.sort(key=lambda r: -r.gain)
+    chosen: list[Reading] = []
+    for r in accepted:
+        if all(r.end <= c.start or c.end <= r.start for c in chosen):
+            chosen.append(r)
+    return sorted(chosen, key=lambda r: r.start)
+
+
+def _accepted(
+    line: str,
+    depth: int,
+    lo: int,
+    hi: int | None,
+    focus: tuple[int, int] | None,
+    near: bool = False,
+) -> Iterator[Reading]:
+    """The readings :func:`_candidates` accepts, before it chooses among them.
+
+    With ``near``, only those read from stretches overlapping ``focus`` (see
+    :func:`_readings`): the runs that only overlap these are not read.
+    """
     lm = model()
-    accepted: list[Reading] = []
     layers = _layers_for(line)
     if not layers:
-        return []
+        return
     hi = len(line) if hi is None else hi
     # Marks outside lo:hi are never looked at: rare characters and holes are
     # looked for there only (a line is read again around each first reading).
@@ -1644,13 +1689,13 @@ def _candidates(
     spans: dict[str, list[tuple[int, int]]] = {}
     if focus is not None:
         spans = _marked_spans(line, [layer.read for layer in layers], marks, lo, hi)
-        region = _focus(spans, *focus)
+        region = focus if near else _focus(spans, *focus)
     for layer in layers:
         if region is not None and not _reaches(spans[layer.read], region):
             continue
         if not _promising(line, layer, marks, lo, hi):
             continue
-        for reading in _readings(line, layer, marks, lo, hi, region):
+        for reading in _readings(line, layer, marks, lo, hi, region, near):
             reading = _inner(line, reading, depth)
             # Whether the reading is Chinese is judged with every hole filled:
             # a character the model is unsure of goes back to a hole below,
@@ -1674,13 +1719,7 @@ def _candidates(
                 continue
             reading.gain = _context_gain(line, reading.start, reading.end, reading.after, lm)
             if _accept(reading):
-                accepted.append(reading)
-    accepted.sort(key=lambda r: -r.gain)
-    chosen: list[Reading] = []
-    for r in accepted:
-        if all(r.end <= c.start or c.end <= r.start for c in chosen):
-            chosen.append(r)
-    return sorted(chosen, key=lambda r: r.start)
+                yield reading
 
 
 def _hole_fraction(layer: Layer) -> float:
