@@ -1675,25 +1675,18 @@ def _accepted(
     :func:`_readings`): the runs that only overlap these are not read.
     """
     lm = model()
-    layers = _layers_for(line)
-    if not layers:
-        return
     hi = len(line) if hi is None else hi
-    # Marks outside lo:hi are never looked at: rare characters and holes are
-    # looked for there only (a line is read again around each first reading).
-    marks = [m.start() for m in RARE_RE.finditer(line, lo, hi)]
-    marks += [i for i in range(lo, hi) if line[i] in HOLE_CHARS]
-    marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
-    marks.sort()
+    layers, marks, spans, promising = _plan(line, lo, hi, focus is not None)
     region = None
-    spans: dict[str, list[tuple[int, int]]] = {}
     if focus is not None:
-        spans = _marked_spans(line, [layer.read for layer in layers], marks, lo, hi)
         region = focus if near else _focus(spans, *focus)
     for layer in layers:
         if region is not None and not _reaches(spans[layer.read], region):
             continue
-        if not _promising(line, layer, marks, lo, hi):
+        hopeful = promising.get(layer.name)
+        if hopeful is None:
+            hopeful = promising[layer.name] = _promising(line, layer, marks, lo, hi)
+        if not hopeful:
             continue
         for reading in _readings(line, layer, marks, lo, hi, region, near):
             reading = _inner(line, reading, depth)
@@ -1720,6 +1713,38 @@ def _accepted(
             reading.gain = _context_gain(line, reading.start, reading.end, reading.after, lm)
             if _accept(reading):
                 yield reading
+
+
+#: Lines :func:`_plan` remembers: a line around a first reading is read near
+#: it first, and again in full when a second reading may be there.
+PLAN_CACHE_SIZE = 64
+
+
+@lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _plan(
+    line: str, lo: int, hi: int, with_spans: bool
+) -> tuple[list[Layer], list[int], dict[str, list[tuple[int, int]]], dict[str, bool]]:
+    """What :func:`_accepted` reads ``line[lo:hi]`` by: the layers to try
+    (:func:`_layers_for`), the sorted marks, each reader's marked run spans
+    when ``with_spans`` (:func:`_marked_spans`), and a table of
+    :func:`_promising` per layer name, filled as the layers are looked at.
+
+    All depend on the line and the bounds alone, so a line read twice is
+    looked at once; callers only read them, and fill the table.
+    """
+    layers = _layers_for(line)
+    if not layers:
+        return [], [], {}, {}
+    # Marks outside lo:hi are never looked at: rare characters and holes are
+    # looked for there only (a line is read again around each first reading).
+    marks = [m.start() for m in RARE_RE.finditer(line, lo, hi)]
+    marks += [i for i in range(lo, hi) if line[i] in HOLE_CHARS]
+    marks += [i for m in GBK_READER_RE.finditer(line) for i in range(*m.span())]
+    marks.sort()
+    spans: dict[str, list[tuple[int, int]]] = {}
+    if with_spans:
+        spans = _marked_spans(line, [layer.read for layer in layers], marks, lo, hi)
+    return layers, marks, spans, {}
 
 
 def _hole_fraction(layer: Layer) -> float:
