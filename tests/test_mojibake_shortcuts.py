@@ -147,3 +147,16 @@ def test_second_readings_found_near_are_those_of_the_whole_line(
         assert got == want, (line, a, b)
         found += bool(want)
     assert found > 0
+
+
+def test_a_character_lost_whole_is_read_only_in_a_short_run_of_holes() -> None:
+    # Bytes of Big5 text as GBK left them: known, then holes, then known.
+    def options(run: int) -> tuple[str, ...]:
+        buf = b"\xa4\x40" + b"\xff" * run + b"\xa4\x40"
+        holes = frozenset(range(2, 2 + run))
+        token = mojibake._fill_hole(buf, 2, holes, "big5", mojibake.HOLE_BYTES["gbk"], "gbk")
+        return token[2]
+
+    assert options(2)
+    assert options(mojibake.MAX_LOST_WHOLE_RUN)
+    assert options(mojibake.MAX_LOST_WHOLE_RUN + 2) == ()

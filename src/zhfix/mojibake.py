@@ -294,6 +294,13 @@ DECODE_CHUNK = 256
 #: character lost whole (127 x 190 pairs) is read from the codec's table instead.
 MAX_HOLE_COMBINATIONS = 4096
 
+#: A double-byte character lost whole is read only in a run of at most this
+#: many holes (two such characters side by side, ``讀取狀態`` in Big5 read as
+#: GBK loses 取 and 狀 so): in a longer run nothing around a character tells
+#: its options apart, and a line of 20,000 U+FFFD took five times as long to
+#: leave alone.
+MAX_LOST_WHOLE_RUN = 4
+
 #: ... of which at most this many characters, the likeliest alone, are
 #: weighed in context (one lost continuation byte gives 64, two up to 4096).
 MAX_HOLE_OPTIONS = 256
@@ -543,6 +550,9 @@ def _fill_hole(
     inside = [h for h in range(pos, pos + size) if h in holes]
     if not inside or pos + size > len(buf):
         return (pos, pos + 1, (), False)
+    lost_whole = len(inside) == 2 and size == 2
+    if lost_whole and _hole_run(holes, pos, MAX_LOST_WHOLE_RUN) > MAX_LOST_WHOLE_RUN:
+        return (pos, pos + 1, (), False)
     nexts = tuple(_next_byte(buf, h, holes) for h in inside)
     options = _hole_options(
         bytes(buf[pos : pos + size]),
@@ -555,6 +565,16 @@ def _fill_hole(
     if not options:
         return (pos, pos + 1, (), False)
     return (pos, pos + size, options, True)
+
+
+def _hole_run(holes: AbstractSet[int], pos: int, most: int) -> int:
+    """How many holes in a row ``buf[pos]`` belongs to, counted up to ``most + 1``."""
+    lo = hi = pos
+    while lo - 1 in holes and hi - lo < most:
+        lo -= 1
+    while hi + 1 in holes and hi - lo < most:
+        hi += 1
+    return hi - lo + 1
 
 
 #: In :func:`_next_byte`: the byte after a hole is another hole.
@@ -868,11 +888,14 @@ def _hole_scores(
     lm: Model,
     script: str,
     before: str = "",
+    known: int = 2,
 ) -> list[float]:
     """Log-scores of the options for a hole: the best word segmentation of the
     option in its context (:data:`HOLE_LEFT` characters before it, two after),
-    then script, bracket and line-end evidence, and for a mark the line
-    ``before`` it (see :func:`_mark_shifts`)."""
+    mixed with the character model over the Han characters after it that are
+    known (the first ``known`` of ``following``; the others are first guesses
+    at holes), then script, bracket and line-end evidence, and for a mark the
+    line ``before`` it (see :func:`_mark_shifts`)."""
     nxt = following[0] if following else ""
     left = "".join(chosen[-HOLE_LEFT:])
     right = "".join(following[:2])
@@ -887,7 +910,7 @@ def _hole_scores(
         place = {}
     cues = _mark_shifts(before) if before and not _SHIFTED_MARKS.isdisjoint(options) else {}
     scores = segment_logprobs(left, options, right)
-    han_right = _HAN_PREFIX.match(right).group()  # type: ignore[union-attr]
+    han_right = _HAN_PREFIX.match(right[:known]).group()  # type: ignore[union-attr]
     if han_right:
         # Mixed with the character model, which links the option to the Han
         # characters on each side whether or not they make a word with it.
@@ -944,10 +967,11 @@ def _choose_options(
             confidence.append(1.0)
             continue
         following = [t[0] for t in tokens[i + 1 : i + 3]]
+        known = next((k for k, t in enumerate(tokens[i + 1 : i + 3]) if len(t) > 1), 2)
         text = "".join(chosen[-CLAUSE_REACH:])
         if len(chosen) < CLAUSE_REACH:  # ``chosen`` starts with the last character of ``prefix``
             text = prefix[:-1][-(CLAUSE_REACH - len(chosen)) :] + text
-        scores = _hole_scores(options, chosen, following, lm, script, text)
+        scores = _hole_scores(options, chosen, following, lm, script, text, known)
         best = max(range(len(scores)), key=scores.__getitem__)
         top = scores[best]
         total = sum(math.exp(s - top) for s in scores)
