@@ -152,18 +152,18 @@ NEEDS_HAN_READERS = ("cp949",)
 #: probable Chinese (weak-layer thresholds) is mojibake of Chinese.
 NEEDS_HAN_BELOW = 6
 
-#: Share of the character model in the score of a hole's options when Han
-#: text follows the hole (log-linear, the word segmentation has the rest): the
-#: word model alone sees no link between an option and a neighbour it makes
-#: no word with (沒有已選擇 against 沒有安選擇).  Measured on the benchmark's
-#: documents (bench.run ``documents``, bench.accuracy ``seed_for``), every
-#: fill kept whatever its confidence: on 400 Big5-read-as-GBK lines of
-#: zh_hant.dev.txt the first choice was right for 3,025 of 3,732 holes with
-#: the word model alone and 3,076 at 0.5, and fills above
-#: :data:`MIN_HOLE_CONFIDENCE` were right 87.2 % of the time against 89.3 %
-#: (2,825 and 2,922 of them); on 600 UTF-8-read-as-GBK lines of
-#: zh_hans.dev.txt, 3,076 and 3,085 of 3,483, and fills above it stay as they
-#: were (96.0 % and 96.1 % right).  Added to the word model instead of mixed,
+#: Share of the character model in the score of a hole's options when known
+#: Han text follows the hole (log-linear, the word segmentation has the
+#: rest): the word model alone sees no link between an option and a
+#: neighbour it makes no word with (沒有已選擇 against 沒有安選擇).  Measured
+#: on the benchmark's documents (bench.run ``documents``, bench.accuracy
+#: ``seed_for``), every fill kept whatever its confidence: on 400
+#: Big5-read-as-GBK lines of zh_hant.dev.txt the first choice was right for
+#: 2,983 of 3,672 holes with the word model alone and 3,029 at 0.5, and fills
+#: above :data:`MIN_HOLE_CONFIDENCE` were right 87.2 % of the time against
+#: 89.2 % (2,786 and 2,872 of them); on 600 UTF-8-read-as-GBK lines of
+#: zh_hans.dev.txt, 3,076 and 3,084 of 3,483, and fills above it stay as they
+#: were (96.0 % and 96.2 % right).  Added to the word model instead of mixed,
 #: the two count the same evidence twice and the posteriors lose their
 #: calibration (UTF-8 read as GBK: 93.0 % right above the threshold).  Before
 #: ASCII or at the end of the text the word model decides alone: mixing there
