@@ -620,7 +620,7 @@ def test_the_island_cache_keeps_readings_with_and_without_the_text_apart() -> No
     ((start, end),) = R._islands(middle)
     island, prev = middle[start:end], middle[max(0, start - R.CONTEXT) : start]
     following = middle[end : end + 1]
-    spans = [(len(damaged.split("\n")[0]) + 1 + start, len(damaged))]
+    spans = ((len(damaged.split("\n")[0]) + 1 + start, len(damaged)),)
     cache = R._doc_ngrams(damaged, spans)
     assert "套接字" in cache
     plain = R._reread(island, prev, following, False)["gbk"][0]
