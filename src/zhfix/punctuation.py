@@ -239,6 +239,7 @@ class Signals(TypedDict):
 
 #: The fullwidth marks this fixer restores, back to the ASCII NFKC makes of them.
 _FLATTEN = str.maketrans({full: ascii for ascii, full in FULLWIDTH.items()})
+_RESTORED = tuple(FULLWIDTH.values())
 
 #: A text of several lines may be weighed as a whole although it holds one of
 #: the marks this fixer restores (``，；：？！（）``).  Such a mark is what
@@ -278,10 +279,8 @@ def _nfkc_normalized(text: str, overlook: bool = False) -> bool:
     >>> _nfkc_normalized("尚未启用，使用,然后"), _nfkc_normalized("共１个", True)
     (False, False)
     """
-    if overlook:
-        flat = text.translate(_FLATTEN)
-        if sum(a != b for a, b in zip(text, flat, strict=True)) <= MAX_OVERLOOKED:
-            text = flat
+    if overlook and 0 < sum(map(text.count, _RESTORED)) <= MAX_OVERLOOKED:
+        text = text.translate(_FLATTEN)
     return unicodedata.is_normalized("NFKC", text)
 
 

@@ -456,6 +456,13 @@ def _bonus(prev: str, ch: str) -> float:
     return CACHE_BONUS
 
 
+def _lp_with_bonus(context: str, ch: str) -> float:
+    """:func:`_lp` with the cache's :func:`_bonus`, as :func:`_emit` scores a
+    character: for what the beam does not emit (the island as it stands, the
+    character after it)."""
+    return _lp(context, ch) + _bonus(context, ch)
+
+
 def _window_bonus(before: str, ch: str, after: str) -> float:
     """The cache's bonus for ``ch`` between ``before`` and ``after``: over
     ``ch`` and the two characters after it, as the beam adds it up."""
@@ -950,10 +957,10 @@ def _identity_score(text: str, prev: str, following: str) -> float:
                 end = m.end()
                 through, q = 0.0, p
                 for d in chars[i : end + 1]:
-                    through += _lp(q, d) + _bonus(q, d)
+                    through += _lp_with_bonus(q, d)
                     q = (q + d)[-CONTEXT:]
                 past = -ANNOTATION_COST + (
-                    _lp(p, chars[end]) + _bonus(p, chars[end]) if end < len(chars) else 0.0
+                    _lp_with_bonus(p, chars[end]) if end < len(chars) else 0.0
                 )
                 if past > through:
                     score += past
@@ -961,7 +968,7 @@ def _identity_score(text: str, prev: str, following: str) -> float:
                         p = (p + chars[end])[-CONTEXT:]
                     i = end + 1
                     continue
-        score += _lp(p, c) + _bonus(p, c)
+        score += _lp_with_bonus(p, c)
         p = (p + c)[-CONTEXT:]
         i += 1
     if not following:
@@ -1165,8 +1172,7 @@ def _read_island(
                 push(i + 1, x)
     final = beams.get(n, {})
     ends = [
-        (h.score + (_lp(h.prev, following) + _bonus(h.prev, following) if following
-                    else _line_end_lp(h.prev)), h)
+        (h.score + (_lp_with_bonus(h.prev, following) if following else _line_end_lp(h.prev)), h)
         for h in final.values()
         if h.pending == NONE
     ]
